@@ -1,0 +1,248 @@
+"""A neural game: players are PyTorch modules, every quantity is a function of the joint omega.
+
+Convention (DESIGN.md): every player minimises its own loss; ``omega`` concatenates the players'
+trainable parameters in player order; the game vector field is
+``v(omega) = [grad_{theta_1} L_1, ..., grad_{theta_n} L_n]``.
+
+The modules themselves are never modified: their parameters and buffers are copied once (to the
+requested device and dtype) and every evaluation goes through ``torch.func.functional_call`` with
+tensors derived from a flat ``omega``. Buffers are cloned for every evaluation, so a module that
+updates state in its forward (batch-norm running statistics in train mode, spectral-norm power
+iteration vectors) cannot change later evaluations: the same product computed twice is identical.
+For torch.func transforms (vmap in path-angle) put such modules in ``eval()`` mode.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch.func import functional_call, vjp
+from torch.utils._pytree import tree_map
+
+LossFn = Callable[[Mapping[str, Callable[..., Any]], Any], Mapping[str, torch.Tensor]]
+
+
+class ParameterPlayer(torch.nn.Module):
+    """A player that is one explicit parameter tensor; calling it returns that tensor."""
+
+    def __init__(self, value: torch.Tensor):
+        super().__init__()
+        self.value = torch.nn.Parameter(torch.as_tensor(value).detach().clone())
+
+    def forward(self) -> torch.Tensor:
+        return self.value
+
+
+@dataclass(frozen=True)
+class _PlayerLayout:
+    """Where one player's trainable parameters live inside omega, and its frozen state."""
+
+    name: str
+    module: torch.nn.Module
+    names: tuple[str, ...]
+    shapes: tuple[torch.Size, ...]
+    offset: int
+    size: int
+    constants: dict[str, torch.Tensor]  # buffers and frozen parameters, never differentiated
+
+    @property
+    def slice(self) -> slice:
+        return slice(self.offset, self.offset + self.size)
+
+
+class BoundPlayer:
+    """A player module evaluated at given parameters: ``player(*args)`` is
+    ``functional_call(module, params + cloned buffers, args)``; ``player.module`` is the module."""
+
+    def __init__(self, module: torch.nn.Module, tensors: dict[str, torch.Tensor]):
+        self.module = module
+        self._tensors = tensors
+
+    def __call__(self, *args, **kwargs):
+        return functional_call(self.module, self._tensors, args, kwargs)
+
+
+def _move_batch(batch: Any, device: torch.device, dtype: torch.dtype) -> Any:
+    """Floating tensors of a batch pytree to (device, dtype); other tensors to device only."""
+
+    def move(leaf):
+        if isinstance(leaf, torch.Tensor):
+            if leaf.is_floating_point():
+                return leaf.detach().to(device=device, dtype=dtype)
+            return leaf.detach().to(device=device)
+        return leaf
+
+    return tree_map(move, batch)
+
+
+class NeuralGame:
+    """Players (modules or parameter tensors), a loss map and fixed evaluation batches.
+
+    ``loss(modules, batch)`` receives ``{name: BoundPlayer}`` (callables behaving like the player
+    modules at the current omega) and one evaluation batch (any pytree of tensors, drawn once
+    from a seed by the caller), and returns ``{name: scalar loss that player minimises}``.
+    Quantities are averaged over ``batches``; products are accumulated batch by batch, so memory
+    is that of one batch.
+    """
+
+    def __init__(
+        self,
+        players: Mapping[str, torch.nn.Module | torch.Tensor],
+        loss: LossFn,
+        batches: Sequence[Any],
+        *,
+        device: torch.device | str | None = None,
+        dtype: torch.dtype | None = None,
+    ):
+        if not players:
+            raise ValueError("a neural game needs at least one player")
+        if len(batches) == 0:
+            raise ValueError("a neural game needs at least one evaluation batch (use [None] for none)")
+        modules = {
+            name: (player if isinstance(player, torch.nn.Module) else ParameterPlayer(player))
+            for name, player in players.items()
+        }
+        first = next((p for m in modules.values() for p in m.parameters()), None)
+        if first is None:
+            raise ValueError("the players have no parameters")
+        self.device = torch.device(device) if device is not None else first.device
+        self.dtype = dtype if dtype is not None else (
+            first.dtype if first.is_floating_point() else torch.get_default_dtype())
+
+        layouts, chunks, offset = [], [], 0
+        for name, module in modules.items():
+            names, shapes, constants = [], [], {}
+            for pname, param in module.named_parameters():
+                if param.requires_grad:
+                    names.append(pname)
+                    shapes.append(param.shape)
+                    chunks.append(param.detach().reshape(-1).to(self.device, self.dtype))
+                else:
+                    constants[pname] = param.detach().to(self.device, self.dtype)
+            for bname, buffer in module.named_buffers():
+                buffer = buffer.detach().to(self.device)
+                constants[bname] = buffer.to(self.dtype) if buffer.is_floating_point() else buffer
+            size = sum(int(torch.Size(s).numel()) for s in shapes)
+            if size == 0:
+                raise ValueError(f"player {name!r} has no trainable parameters")
+            layouts.append(_PlayerLayout(name, module, tuple(names), tuple(shapes), offset, size,
+                                         constants))
+            offset += size
+        self._layouts = tuple(layouts)
+        self._omega = torch.cat(chunks)
+        self._loss = loss
+        self.batches = tuple(_move_batch(b, self.device, self.dtype) for b in batches)
+
+    # --- layout -------------------------------------------------------------------------------
+    @property
+    def player_names(self) -> tuple[str, ...]:
+        return tuple(layout.name for layout in self._layouts)
+
+    @property
+    def param_count(self) -> int:
+        return int(self._omega.numel())
+
+    @property
+    def slices(self) -> dict[str, slice]:
+        """Player name -> slice of omega holding that player's parameters."""
+        return {layout.name: layout.slice for layout in self._layouts}
+
+    def modules(self) -> dict[str, torch.nn.Module]:
+        return {layout.name: layout.module for layout in self._layouts}
+
+    def omega(self) -> torch.Tensor:
+        """A copy of the flat joint parameter vector (the state the game was built at)."""
+        return self._omega.clone()
+
+    def set_omega(self, omega: torch.Tensor) -> None:
+        """Move the game's state to ``omega`` (copied; the modules are not touched)."""
+        omega = torch.as_tensor(omega, device=self.device, dtype=self.dtype).reshape(-1)
+        if omega.numel() != self.param_count:
+            raise ValueError(f"omega has {omega.numel()} entries, the game {self.param_count}")
+        self._omega = omega.clone()
+
+    def split(self, omega: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Player name -> that player's block of a flat vector (a view)."""
+        return {layout.name: omega[layout.slice] for layout in self._layouts}
+
+    def state_dicts(self, omega: torch.Tensor | None = None) -> dict[str, dict[str, torch.Tensor]]:
+        """Player name -> {parameter name: tensor} at ``omega`` (default: the game's state)."""
+        omega = self._omega if omega is None else omega
+        return {layout.name: self._unflatten(layout, omega) for layout in self._layouts}
+
+    def _unflatten(self, layout: _PlayerLayout, omega: torch.Tensor) -> dict[str, torch.Tensor]:
+        out, start = {}, layout.offset
+        for name, shape in zip(layout.names, layout.shapes):
+            n = int(torch.Size(shape).numel())
+            out[name] = omega[start:start + n].view(shape)
+            start += n
+        return out
+
+    def _resolve(self, omega: torch.Tensor | None) -> torch.Tensor:
+        return self._omega if omega is None else omega
+
+    def player_index(self, name: str) -> int:
+        try:
+            return self.player_names.index(name)
+        except ValueError:
+            raise KeyError(f"no player {name!r}; players are {', '.join(self.player_names)}") from None
+
+    # --- functions of omega (pure: usable under torch.func transforms) ------------------------
+    def losses_at(self, omega: torch.Tensor, batch: Any) -> torch.Tensor:
+        """The players' losses at ``omega`` on one batch, stacked in player order (shape (n,))."""
+        bound = {}
+        for layout in self._layouts:
+            tensors = self._unflatten(layout, omega)
+            tensors.update({k: v.clone() for k, v in layout.constants.items()})
+            bound[layout.name] = BoundPlayer(layout.module, tensors)
+        values = self._loss(bound, batch)
+        missing = [name for name in self.player_names if name not in values]
+        if missing:
+            raise ValueError(f"the loss function returned no loss for player(s) {missing}")
+        out = []
+        for name in self.player_names:
+            value = values[name]
+            if not isinstance(value, torch.Tensor) or value.numel() != 1:
+                raise ValueError(f"the loss of player {name!r} must be a scalar tensor")
+            out.append(value.reshape(()))
+        return torch.stack(out)
+
+    def field_at(self, omega: torch.Tensor, batch: Any,
+                 players: Sequence[str] | None = None) -> torch.Tensor:
+        """Own-loss gradients ``[grad_{theta_i} L_i]`` of the selected players (default all, in
+        player order) at ``omega`` on one batch: one forward pass, one backward per player."""
+        chosen = self._chosen(players)
+        losses, pullback = vjp(lambda w: self.losses_at(w, batch), omega)
+        eye = torch.eye(len(self._layouts), device=omega.device, dtype=losses.dtype)
+        parts = [pullback(eye[i])[0][self._layouts[i].slice] for i in chosen]
+        return torch.cat(parts)
+
+    def _chosen(self, players: Sequence[str] | None) -> list[int]:
+        if players is None:
+            return list(range(len(self._layouts)))
+        return [self.player_index(p) for p in players]
+
+    # --- batch-averaged quantities ------------------------------------------------------------
+    def losses(self, omega: torch.Tensor | None = None) -> dict[str, float]:
+        """Each player's loss averaged over the evaluation batches."""
+        omega = self._resolve(omega)
+        with torch.no_grad():
+            total = sum(self.losses_at(omega, b) for b in self.batches) / len(self.batches)
+        return dict(zip(self.player_names, total.tolist()))
+
+    def vector_field(self, omega: torch.Tensor | None = None,
+                     players: Sequence[str] | None = None) -> torch.Tensor:
+        """The game vector field v(omega), averaged over batches (detached)."""
+        omega = self._resolve(omega).detach()
+        total = None
+        for batch in self.batches:
+            part = self.field_at(omega, batch, players).detach()
+            total = part if total is None else total + part
+        return total / len(self.batches)
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{l.name}: {l.size}" for l in self._layouts)
+        return (f"NeuralGame({sizes}; {self.param_count} parameters, {len(self.batches)} batch(es), "
+                f"{self.dtype}, {self.device})")
