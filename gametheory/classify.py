@@ -1,0 +1,190 @@
+"""Classification of a game's points: stability (LSSP), Nash (DNE), rotation, Lemma 4 step size.
+
+Verdicts say how they were obtained: ``exact`` (Routh-Hurwitz and Descartes on exact
+characteristic polynomials, at exact points) or ``numeric`` (float eigenvalues, with a stated
+tolerance ``tol``; a real part within ``tol`` of zero is ``marginal``, never stable).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from .errors import PointError
+from .game import Game
+from .nash import NashVerdict, PlayerNash, exact_inertia, numeric_inertia
+from .spectrum import characteristic_polynomial, decide_stability, exact_roots, numeric_roots
+from .stationary import Search, StationaryFamily, stationary_points
+from .stepsize import StepSize, lemma4
+
+RELATIVE_TOLERANCE = 1e-9
+"""Numeric verdicts treat |x| <= RELATIVE_TOLERANCE * max(1, ||J||_2) as zero."""
+
+
+def _is_exact_number(value: sp.Expr) -> bool:
+    return value.is_number and not value.has(sp.Float)
+
+
+def _float(value: sp.Expr) -> float:
+    return float(sp.re(sp.N(value, 30)))
+
+
+@dataclass(frozen=True)
+class PointReport:
+    """Everything known about one point of a game (rendering never recomputes)."""
+
+    params: tuple[sp.Symbol, ...]
+    values: tuple[sp.Expr, ...]
+    exact: bool
+    stationary: bool
+    residual: float
+    jacobian: sp.Matrix
+    characteristic_polynomial: sp.Poly | None
+    eigenvalues: tuple[complex, ...]
+    exact_eigenvalues: tuple[sp.Expr, ...] | None
+    stability: str  # "LSSP" | "unstable" | "marginal"
+    stability_method: str  # "exact" | "numeric"
+    stability_reason: str
+    tolerance: float | None
+    nash: NashVerdict
+    step: StepSize
+
+    @property
+    def lssp(self) -> bool:
+        return self.stationary and self.stability == "LSSP"
+
+    @property
+    def dne(self) -> bool:
+        return self.stationary and self.nash.dne
+
+    def rotation(self) -> list[dict]:
+        """Proposition 1: per eigenvalue, attraction rate Re, rotation rate Im and |Im/Re|."""
+        out = []
+        for l in self.eigenvalues:
+            ratio = abs(l.imag / l.real) if l.real != 0 else None
+            out.append({"eigenvalue": [l.real, l.imag], "attraction": l.real, "rotation": l.imag, "ratio": ratio})
+        return out
+
+    def to_dict(self) -> dict:
+        poly = self.characteristic_polynomial
+        return {
+            "point": {s.name: sp.sstr(v) for s, v in zip(self.params, self.values)},
+            "point_float": {s.name: _float(v) for s, v in zip(self.params, self.values)},
+            "exact": self.exact,
+            "stationary": self.stationary,
+            "residual": self.residual,
+            "jacobian": [[sp.sstr(e) for e in row] for row in self.jacobian.tolist()],
+            "characteristic_polynomial": None if poly is None else sp.sstr(poly.as_expr()),
+            "eigenvalues": [[l.real, l.imag] for l in self.eigenvalues],
+            "eigenvalues_exact": None if self.exact_eigenvalues is None else [sp.sstr(e) for e in self.exact_eigenvalues],
+            "stability": self.stability,
+            "stability_method": self.stability_method,
+            "stability_reason": self.stability_reason,
+            "tolerance": self.tolerance,
+            "lssp": self.lssp,
+            "dne": self.dne,
+            "nash": self.nash.summary,
+            "nash_method": "exact" if self.nash.exact else "numeric",
+            "nash_players": [p.to_dict() for p in self.nash.players],
+            "rotation": self.rotation(),
+            **self.step.to_dict(),
+        }
+
+
+def classify_point(game: Game, point: Mapping[sp.Symbol, sp.Expr]) -> PointReport:
+    """Classify ``game`` (constants substituted) at ``point``; exact iff every coordinate is."""
+    game = game.with_constants() if game.constants else game
+    missing = [s.name for s in game.params if s not in point]
+    if missing:
+        raise PointError(f"point is missing parameter(s): {', '.join(missing)}")
+    values = tuple(sp.sympify(point[s]) for s in game.params)
+    exact = all(_is_exact_number(v) for v in values)
+    subs = dict(zip(game.params, values))
+    jacobian = game.jacobian.subs(subs)
+    field = game.vector_field.subs(subs)
+    if exact:
+        jacobian = jacobian.applyfunc(sp.simplify)
+        stationary = all(sp.simplify(c) == 0 for c in field)
+    residual = float(np.linalg.norm(np.array([complex(sp.N(c, 30)) for c in field], dtype=complex)))
+    if not exact:
+        stationary = residual <= 1e-8
+    poly = characteristic_polynomial(jacobian) if exact else None
+    j_float = np.array(jacobian.evalf(30).tolist(), dtype=float).reshape(len(values), len(values))
+
+    if poly is not None:
+        decision = decide_stability(poly)
+        eigenvalues = tuple(numeric_roots(poly))
+        roots = exact_roots(poly)
+        stability, method, reason, tol = decision.verdict, "exact", decision.reason, None
+    else:
+        eigenvalues = tuple(complex(l) for l in np.linalg.eigvals(j_float))
+        roots = None
+        tol = RELATIVE_TOLERANCE * max(1.0, float(np.linalg.norm(j_float, 2)))
+        smallest = min(l.real for l in eigenvalues)
+        stability = "LSSP" if smallest > tol else ("unstable" if smallest < -tol else "marginal")
+        method = "numeric"
+        reason = (f"float eigenvalues; real parts within tol = {tol:.1e} of 0 count as 0 "
+                  f"(smallest real part {smallest:.3e})")
+    eigenvalues = tuple(sorted(eigenvalues, key=lambda l: (round(l.real, 12), round(l.imag, 12))))
+
+    players = []
+    for i, player in enumerate(game.players):
+        hessian = jacobian[game.slices[i], game.slices[i]]
+        inertia = exact_inertia(hessian) if poly is not None else None
+        if inertia is None:
+            inertia = numeric_inertia(j_float[game.slices[i], game.slices[i]],
+                                      tol or RELATIVE_TOLERANCE * max(1.0, float(np.linalg.norm(j_float, 2))))
+        players.append(PlayerNash(player.name, inertia))
+    nash = NashVerdict(tuple(players), exact=poly is not None)
+    step = lemma4(list(eigenvalues), roots, stability if stationary else "not stationary")
+    if not stationary:
+        reason = f"v != 0 here (||v|| = {residual:.3e}): not a stationary point; spectrum: {reason}"
+    return PointReport(game.params, values, exact, stationary, residual, jacobian, poly, eigenvalues,
+                       tuple(roots) if roots is not None else None, stability, method, reason, tol, nash, step)
+
+
+@dataclass(frozen=True)
+class GameReport:
+    """A game's stationary points, each classified, plus the families found."""
+
+    game: Game
+    search: Search
+    points: tuple[PointReport, ...]
+    families: tuple[StationaryFamily, ...]
+    constants: dict[sp.Symbol, sp.Expr]
+
+    def to_dict(self) -> dict:
+        game = self.game
+        entries = [p.to_dict() for p in self.points]
+        entries += [{"family": f.description, "free": [s.name for s in f.free],
+                     "solution": {s.name: sp.sstr(e) for s, e in f.solution}} for f in self.families]
+        return {
+            "game": game.name,
+            "description": game.description,
+            "source": game.source,
+            "params": [s.name for s in game.params],
+            "players": [{"name": p.name, "params": [s.name for s in p.params], "loss": sp.sstr(p.loss)}
+                        for p in game.players],
+            "constants": {s.name: sp.sstr(v) for s, v in self.constants.items()},
+            "zero_sum": game.zero_sum,
+            "vector_field": [sp.sstr(c) for c in game.vector_field],
+            "jacobian": [[sp.sstr(e) for e in row] for row in game.jacobian.tolist()],
+            "search": self.search.to_dict(),
+            "stationary_points": entries,
+        }
+
+
+def classify_game(game: Game, constants: Mapping[sp.Symbol, object] | None = None,
+                  point: Mapping[sp.Symbol, sp.Expr] | None = None) -> GameReport:
+    """Classify every stationary point of ``game`` (or only ``point``), constants overridden by
+    ``constants``. The report keeps the game with its constants substituted."""
+    resolved = game.with_constants(constants) if game.constants or constants else game
+    used = {**game.constants, **{k: sp.sympify(v) for k, v in (constants or {}).items()}}
+    if point is not None:
+        search = Search((), (), "given point", True)
+        return GameReport(resolved, search, (classify_point(resolved, point),), (), used)
+    search = stationary_points(resolved)
+    reports = tuple(classify_point(resolved, p.as_dict(resolved.params)) for p in search.points)
+    return GameReport(resolved, search, reports, search.families, used)

@@ -1,0 +1,159 @@
+"""All real stationary points ``v(omega) = 0`` of a game.
+
+Polynomial and rational fields are solved exactly (numerators with sympy's solver, which uses
+Groebner bases for polynomial systems; zeros of denominators and non-real solutions are
+dropped). A solution that leaves parameters free is a positive-dimensional family and is
+reported as such. Other fields (log-sigmoid GANs, ...) get a multi-start numeric search; each
+root found is snapped to a nearby exact candidate and kept as exact when ``v`` vanishes there
+symbolically, otherwise it is flagged numeric.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.optimize
+import sympy as sp
+
+from .game import Game
+
+
+@dataclass(frozen=True)
+class StationaryPoint:
+    """One point, coordinates in ``game.params`` order; ``exact`` says whether they are exact."""
+
+    values: tuple[sp.Expr, ...]
+    exact: bool
+
+    def as_dict(self, params) -> dict[sp.Symbol, sp.Expr]:
+        return dict(zip(params, self.values))
+
+
+@dataclass(frozen=True)
+class StationaryFamily:
+    """A positive-dimensional set of stationary points, parametrised by its free parameters."""
+
+    solution: tuple[tuple[sp.Symbol, sp.Expr], ...]
+    free: tuple[sp.Symbol, ...]
+
+    @property
+    def description(self) -> str:
+        fixed = ", ".join(f"{s.name} = {sp.sstr(e)}" for s, e in self.solution)
+        free = ", ".join(s.name for s in self.free)
+        kind = "curve" if len(self.free) == 1 else f"{len(self.free)}-dimensional set"
+        return f"{fixed or 'every point'} for any real {free} (a {kind} of stationary points)"
+
+
+@dataclass(frozen=True)
+class Search:
+    points: tuple[StationaryPoint, ...]
+    families: tuple[StationaryFamily, ...]
+    method: str
+    complete: bool
+
+    def to_dict(self) -> dict:
+        return {"method": self.method, "complete": self.complete}
+
+
+def _is_real(value: sp.Expr) -> bool:
+    verdict = value.is_real
+    if verdict is not None:
+        return verdict
+    return abs(sp.im(sp.N(value, 50))) < sp.Float("1e-40")
+
+
+def _rational_parts(game: Game):
+    """Numerators and denominators of v, or None when v is not rational in the parameters."""
+    nums, dens = [], []
+    for component in game.vector_field:
+        num, den = sp.fraction(sp.together(component))
+        if not (num.is_polynomial(*game.params) and den.is_polynomial(*game.params)):
+            return None
+        nums.append(sp.expand(num))
+        dens.append(den)
+    return nums, dens
+
+
+def _exact_search(game: Game, nums, dens) -> Search:
+    params = game.params
+    equations = [n for n in nums if n != 0]
+    solutions = sp.solve(equations, params, dict=True) if equations else [{}]
+    points, families = [], []
+    for sol in solutions:
+        if any(not _is_real(v) for v in sol.values() if not v.free_symbols & set(params)):
+            continue
+        full = {s: sol.get(s, s) for s in params}
+        if any(sp.simplify(d.subs(full)) == 0 for d in dens):
+            continue
+        free = tuple(s for s in params if s not in sol)
+        if free:
+            fixed = tuple((s, sp.simplify(sol[s])) for s in params if s in sol)
+            families.append(StationaryFamily(fixed, free))
+        else:
+            points.append(StationaryPoint(tuple(sp.radsimp(full[s]) for s in params), True))
+    points.sort(key=lambda p: [float(sp.re(sp.N(v))) for v in p.values])
+    return Search(tuple(points), tuple(families), "exact: rational field solved symbolically (sympy solve / Groebner)",
+                  True)
+
+
+def _snap(game: Game, x: np.ndarray) -> tuple[sp.Expr, ...] | None:
+    """An exact point near ``x`` at which v vanishes symbolically, if there is an obvious one."""
+    candidate = tuple(sp.Integer(0) if abs(c) < 1e-8 else sp.nsimplify(float(c), tolerance=1e-8, rational=False)
+                      for c in x)
+    subs = dict(zip(game.params, candidate))
+    if all(sp.simplify(component.subs(subs)) == 0 for component in game.vector_field):
+        return candidate
+    return None
+
+
+def numeric_search(game: Game, starts: int = 64, box: float = 3.0, seed: int = 0) -> Search:
+    """Multi-start root finding (scipy ``root``, hybrid Powell) from ``starts`` seeded points in
+    ``[-box, box]^d`` plus the origin. A root is accepted when ``||v|| < 1e-10`` and the Newton
+    correction ``||J^+ v||`` is below 1e-8 (this rejects points "at infinity" where v merely
+    decays, as for saturating sigmoids); roots closer than 1e-6 are merged."""
+    v_fn, j_fn = game.numeric()
+    d = len(game.params)
+    rng = np.random.default_rng(seed)
+    initial = np.vstack([np.zeros(d), rng.uniform(-box, box, size=(starts, d))])
+
+    def field(x):
+        return np.asarray(v_fn(x), dtype=float).reshape(-1)
+
+    def jac(x):
+        return np.asarray(j_fn(x), dtype=float).reshape(d, d)
+
+    found: list[np.ndarray] = []
+    with np.errstate(all="ignore"):
+        for x0 in initial:
+            result = scipy.optimize.root(field, x0, jac=jac, method="hybr")
+            x = result.x
+            if not np.all(np.isfinite(x)):
+                continue
+            value = field(x)
+            if not np.all(np.isfinite(value)) or np.linalg.norm(value) > 1e-10:
+                continue
+            correction = np.linalg.lstsq(jac(x), value, rcond=None)[0]
+            if np.linalg.norm(correction) > 1e-8:
+                continue
+            if all(np.linalg.norm(x - y) > 1e-6 * max(1.0, np.linalg.norm(y)) for y in found):
+                found.append(x)
+    points = []
+    for x in sorted(found, key=tuple):
+        exact = _snap(game, x)
+        points.append(StationaryPoint(exact, True) if exact is not None
+                      else StationaryPoint(tuple(sp.Float(c, 17) for c in x), False))
+    method = (f"numeric: multi-start root finding ({starts + 1} starts in [-{box:g}, {box:g}]^{d}, seed {seed}); "
+              "roots snapped to exact values where v vanishes symbolically")
+    return Search(tuple(points), (), method, False)
+
+
+def stationary_points(game: Game) -> Search:
+    """Every real stationary point of ``game`` (constants at their defaults)."""
+    game = game.with_constants() if game.constants else game
+    parts = _rational_parts(game)
+    if parts is not None:
+        try:
+            return _exact_search(game, *parts)
+        except NotImplementedError:
+            pass
+    return numeric_search(game)
