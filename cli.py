@@ -41,6 +41,85 @@ def user_errors(func):
 
 # --- symbolic commands (issue 2: list, classify, stepsize) ---------------------------------
 
+GAME_HELP = "A built-in game (see `gametheory list`) or a game file (*.toml)."
+POINT_HELP = "Analyse this point instead of searching for stationary points: NAME=VALUE, one per parameter."
+SET_HELP = "Override a constant of the game: NAME=VALUE (exact values such as 1/2 are kept exact)."
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def load_game_options(game: str, sets: list[str] | None, points: list[str] | None):
+    """Resolve GAME, parse ``--set`` against its constants and ``--point`` against its parameters."""
+    from gametheory import parsing, resolve_game
+
+    resolved = resolve_game(game)
+    constants = parsing.parse_assignments(sets or [], {s.name: s for s in resolved.constants}, "--set")
+    point = parsing.parse_point(points, resolved) if points else None
+    return resolved, constants, point
+
+
+def emit_json(document: dict) -> None:
+    import json
+
+    typer.echo(json.dumps(document, indent=2, allow_nan=False))
+
+
+@app.command("list")
+@user_errors
+def list_games() -> None:
+    """The built-in games, one line each."""
+    from gametheory import zoo
+
+    width = max(len(name) for name in zoo.names())
+    for entry in zoo.ENTRIES:
+        typer.echo(f"{entry.name:<{width}}  {entry.description}  [{entry.source}]")
+
+
+@app.command()
+@user_errors
+def classify(
+    game: str = typer.Argument(..., help=GAME_HELP),
+    point: list[str] = typer.Option(None, "--point", help=POINT_HELP),
+    set_: list[str] = typer.Option(None, "--set", help=SET_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+    latex: bool = typer.Option(False, "--latex", help="Print LaTeX instead of the table."),
+) -> None:
+    """Vector field, Jacobian and every stationary point: LSSP, DNE, rotation, Lemma 4 step size."""
+    from gametheory import classify_game, render
+
+    resolved, constants, at = load_game_options(game, set_, point)
+    report = classify_game(resolved, constants, at)
+    if as_json:
+        emit_json(report.to_dict())
+    elif latex:
+        typer.echo(render.game_report_latex(report))
+    else:
+        render.print_game_report(report, console())
+
+
+@app.command()
+@user_errors
+def stepsize(
+    game: str = typer.Argument(..., help=GAME_HELP),
+    point: list[str] = typer.Option(None, "--point", help=POINT_HELP),
+    set_: list[str] = typer.Option(None, "--set", help=SET_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+) -> None:
+    """Largest step size h for which simultaneous GD converges at each stationary point (Lemma 4)."""
+    from gametheory import classify_game, render
+
+    resolved, constants, at = load_game_options(game, set_, point)
+    report = classify_game(resolved, constants, at)
+    if as_json:
+        emit_json(render.stepsize_dict(report))
+    else:
+        render.print_stepsize(report, console())
+
+
 # --- game dynamics commands (issue 3: simulate, plot) --------------------------------------
 
 # --- neural analysis commands (issue 4: neural eigs, neural classify, neural path-angle) ---

@@ -115,8 +115,8 @@ def classify_point(game: Game, point: Mapping[sp.Symbol, sp.Expr]) -> PointRepor
 
     if poly is not None:
         decision = decide_stability(poly)
-        eigenvalues = tuple(numeric_roots(poly))
         roots = exact_roots(poly)
+        eigenvalues = tuple(complex(sp.N(r, 30)) for r in roots) if roots is not None else tuple(numeric_roots(poly))
         stability, method, reason, tol = decision.verdict, "exact", decision.reason, None
     else:
         eigenvalues = tuple(complex(l) for l in np.linalg.eigvals(j_float))
