@@ -1,0 +1,85 @@
+"""Exact stability decisions against numpy, including the hard zero-real-part cases."""
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings, strategies as st
+
+from gametheory.nash import exact_inertia
+from gametheory.spectrum import characteristic_polynomial, decide_stability, numeric_roots
+from gametheory.stepsize import lemma4
+
+
+def verdict(matrix):
+    return decide_stability(characteristic_polynomial(sp.Matrix(matrix))).verdict
+
+
+@pytest.mark.parametrize("matrix,expected", [
+    ([[0, 1], [-1, 0]], "marginal"),
+    ([[1, 0, 0], [0, 0, 1], [0, -1, 0]], "marginal"),
+    ([[0, 0], [0, 0]], "marginal"),
+    ([[1, 0], [0, -1]], "unstable"),
+    ([[1, 0, 0], [0, 0, 1], [0, -1, -sp.Rational(1, 1000)]], "unstable"),
+    ([[sp.Rational(1, 10**12), 1], [-1, 0]], "LSSP"),
+    ([[0, sp.sqrt(2)], [-sp.sqrt(2), 0]], "marginal"),
+    ([[sp.sqrt(2), 1], [-1, 0]], "LSSP"),
+])
+def test_exact_verdicts(matrix, expected):
+    assert verdict(matrix) == expected
+
+
+def test_symmetric_pair_off_axis_is_unstable():
+    # roots 1 +- i and -1 +- i: p(x) = x^4 + 4, an even polynomial with no root on the axis
+    companion = sp.Matrix([[0, 0, 0, -4], [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]])
+    assert verdict(companion) == "unstable"
+
+
+def test_axis_roots_are_reported_on_the_axis():
+    roots = numeric_roots(characteristic_polynomial(sp.Matrix([[0, 2], [-2, 0]])))
+    assert sorted(r.imag for r in roots) == [-2.0, 2.0] and all(r.real == 0.0 for r in roots)
+
+
+rationals = st.fractions(min_value=-5, max_value=5, max_denominator=7)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 4).flatmap(lambda n: st.lists(st.lists(rationals, min_size=n, max_size=n), min_size=n, max_size=n)))
+def test_exact_verdict_agrees_with_numpy_away_from_the_axis(rows):
+    matrix = sp.Matrix([[sp.Rational(x.numerator, x.denominator) for x in row] for row in rows])
+    eig = np.linalg.eigvals(np.array(rows, dtype=float))
+    smallest = eig.real.min()
+    got = verdict(matrix)
+    if smallest > 1e-6:
+        assert got == "LSSP"
+    elif smallest < -1e-6:
+        assert got == "unstable"
+    else:
+        assert got in {"marginal", "unstable", "LSSP"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 4).flatmap(lambda n: st.lists(st.lists(st.integers(-4, 4), min_size=n, max_size=n), min_size=n, max_size=n)))
+def test_exact_inertia_of_symmetric_matrices(rows):
+    a = np.array(rows, dtype=float)
+    sym = a + a.T
+    inertia = exact_inertia(sp.Matrix(sym.astype(int).tolist()))
+    eig = np.linalg.eigvalsh(sym)
+    assert inertia.positive == int(np.sum(eig > 1e-9))
+    assert inertia.negative == int(np.sum(eig < -1e-9))
+    assert inertia.zero == int(np.sum(abs(eig) <= 1e-9))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.floats(0.05, 3), st.floats(-3, 3)), min_size=1, max_size=3))
+def test_lemma4_bound_is_where_spectral_radius_of_i_minus_hj_crosses_one(pairs):
+    # a real block-diagonal J with eigenvalues a +- bi (all a > 0)
+    blocks = [np.array([[a, b], [-b, a]]) for a, b in pairs]
+    jac = np.zeros((2 * len(blocks), 2 * len(blocks)))
+    for i, block in enumerate(blocks):
+        jac[2 * i:2 * i + 2, 2 * i:2 * i + 2] = block
+    eig = list(np.linalg.eigvals(jac))
+    bound = lemma4([complex(l) for l in eig], None, "LSSP").max_step_size
+
+    def radius(h):
+        return max(abs(np.linalg.eigvals(np.eye(len(jac)) - h * jac)))
+
+    assert radius(bound * 0.99) < 1 and radius(bound * 1.01) > 1
