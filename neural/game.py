@@ -132,7 +132,7 @@ class NeuralGame:
             offset += size
         self._layouts = tuple(layouts)
         self._omega = torch.cat(chunks)
-        self._loss = loss
+        self.loss_fn = loss
         self.batches = tuple(_move_batch(b, self.device, self.dtype) for b in batches)
 
     # --- layout -------------------------------------------------------------------------------
@@ -197,7 +197,7 @@ class NeuralGame:
             tensors = self._unflatten(layout, omega)
             tensors.update({k: v.clone() for k, v in layout.constants.items()})
             bound[layout.name] = BoundPlayer(layout.module, tensors)
-        values = self._loss(bound, batch)
+        values = self.loss_fn(bound, batch)
         missing = [name for name in self.player_names if name not in values]
         if missing:
             raise ValueError(f"the loss function returned no loss for player(s) {missing}")
@@ -209,15 +209,36 @@ class NeuralGame:
             out.append(value.reshape(()))
         return torch.stack(out)
 
-    def field_at(self, omega: torch.Tensor, batch: Any,
-                 players: Sequence[str] | None = None) -> torch.Tensor:
+    def field_and_losses_at(self, omega: torch.Tensor, batch: Any,
+                            players: Sequence[str] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Own-loss gradients ``[grad_{theta_i} L_i]`` of the selected players (default all, in
-        player order) at ``omega`` on one batch: one forward pass, one backward per player."""
+        player order) and all players' losses at ``omega`` on one batch. Pure torch.func (one
+        forward, one pullback per player), so it composes with vmap, jvp and jacfwd."""
         chosen = self._chosen(players)
         losses, pullback = vjp(lambda w: self.losses_at(w, batch), omega)
         eye = torch.eye(len(self._layouts), device=omega.device, dtype=losses.dtype)
         parts = [pullback(eye[i])[0][self._layouts[i].slice] for i in chosen]
-        return torch.cat(parts)
+        return torch.cat(parts), losses
+
+    def field_at(self, omega: torch.Tensor, batch: Any,
+                 players: Sequence[str] | None = None) -> torch.Tensor:
+        """The selected players' own-loss gradients at ``omega`` on one batch (see above)."""
+        return self.field_and_losses_at(omega, batch, players)[0]
+
+    def field_graph(self, omega: torch.Tensor, batch: Any, players: Sequence[str] | None = None
+                    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The selected players' own-loss gradients on one batch as a differentiable autograd
+        graph: returns ``(v, leaves)`` where ``leaves[name]`` is that player's parameter block
+        (a leaf requiring grad). Each gradient is taken only w.r.t. its own player's leaf, so
+        autograd prunes what that player's loss does not need. Products with the Jacobian are
+        backward passes through this graph (see ``neural.operators``)."""
+        leaves = {layout.name: omega[layout.slice].detach().requires_grad_()
+                  for layout in self._layouts}
+        losses = self.losses_at(torch.cat(list(leaves.values())), batch)
+        chosen = self._chosen(players)
+        parts = [torch.autograd.grad(losses[i], leaves[self._layouts[i].name], create_graph=True,
+                                     retain_graph=True)[0] for i in chosen]
+        return torch.cat(parts), leaves
 
     def _chosen(self, players: Sequence[str] | None) -> list[int]:
         if players is None:

@@ -1,0 +1,208 @@
+"""Matrix-free linear operators of a neural game at a state omega.
+
+``J = grad v`` is the game Jacobian (row block i = derivatives of player i's own gradient), so
+the diagonal block ``J_ii`` is player i's Hessian of its own loss and the off-diagonal blocks
+couple the players. Operators act on torch vectors and stay on the game's device
+(``GameOperator.matvec``/``matmat``); ``to_scipy()`` adapts one to a scipy ``LinearOperator``
+(one host round trip per product) so the scipy toolbox (eigs, eigsh) applies.
+
+Products are averaged over the game's evaluation batches. Two ways of computing them:
+
+- retained (default for a single batch): the differentiable gradient graph is built once; each
+  ``J^T u`` is one backward pass through it, each ``J u`` one backward pass through the
+  double-backward graph of ``w -> J^T w`` (built once too). Memory: every batch's graph.
+- streaming (default for several batches): every product rebuilds one batch's graph at a time
+  (``J^T u``: gradient graph + one backward; ``J u``: forward-over-reverse ``torch.func.jvp``,
+  measured faster than rebuilding a double-backward graph). Memory: one batch's graph.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse.linalg as spla
+import torch
+from torch.func import jacfwd, jvp
+
+from gametheory.errors import OptionError
+from neural.game import NeuralGame
+
+
+class GameOperator:
+    """A linear map on torch vectors of shape ``shape`` (rows, columns), kept on ``device``.
+
+    Subclasses implement ``_matvec``; ``matmat`` applies it to the columns of a matrix.
+    ``products`` counts matrix-vector products (a matmat of m columns counts m).
+    """
+
+    shape: tuple[int, int]
+    dtype: torch.dtype
+    device: torch.device
+    symmetric: bool = False
+
+    def __init__(self):
+        self.products = 0
+
+    def matvec(self, u: torch.Tensor) -> torch.Tensor:
+        if u.shape != (self.shape[1],):
+            raise ValueError(f"expected a vector of length {self.shape[1]}, got {tuple(u.shape)}")
+        self.products += 1
+        return self._matvec(u.to(self.device, self.dtype))
+
+    def matmat(self, columns: torch.Tensor) -> torch.Tensor:
+        """``A @ U`` for a (n, m) matrix U, one product per column."""
+        return torch.stack([self.matvec(c) for c in columns.T], dim=1)
+
+    def _matvec(self, u: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def to_dense(self) -> torch.Tensor:
+        """The matrix, by applying the operator to the identity (small operators only)."""
+        return self.matmat(torch.eye(self.shape[1], device=self.device, dtype=self.dtype))
+
+    def to_scipy(self) -> spla.LinearOperator:
+        return ScipyOperator(self)
+
+
+class ScipyOperator(spla.LinearOperator):
+    """A scipy ``LinearOperator`` over a ``GameOperator``: numpy in, numpy out."""
+
+    def __init__(self, op: GameOperator):
+        self.op = op
+        dtype = np.float64 if op.dtype == torch.float64 else np.float32
+        super().__init__(dtype=np.dtype(dtype), shape=op.shape)
+
+    def _matvec(self, x):
+        x = np.asarray(x)
+        if np.iscomplexobj(x):
+            return self._matvec(x.real) + 1j * self._matvec(x.imag)
+        u = torch.from_numpy(np.ascontiguousarray(x.reshape(-1), dtype=self.dtype))
+        return self.op.matvec(u).detach().cpu().numpy()
+
+
+class JacobianOperator(GameOperator):
+    """The block ``J[rows, cols]`` of the game Jacobian at ``omega`` (or its transpose).
+
+    ``rows``/``cols`` are player names (default: all players, i.e. the whole J); with
+    ``rows == cols == [p]`` it is player p's Hessian of its own loss (symmetric).
+    ``retain`` chooses the retained (True) or streaming (False) products; default: retained
+    for a single batch, streaming for several (memory of one batch).
+    """
+
+    def __init__(self, game: NeuralGame, omega: torch.Tensor | None = None, *,
+                 rows: Sequence[str] | None = None, cols: Sequence[str] | None = None,
+                 transpose: bool = False, retain: bool | None = None):
+        super().__init__()
+        self.game = game
+        self.omega = (game.omega() if omega is None else omega).detach().to(game.device, game.dtype)
+        self.rows = tuple(game.player_names if rows is None else rows)
+        self.cols = tuple(game.player_names if cols is None else cols)
+        for name in self.rows + self.cols:
+            game.player_index(name)
+        slices = game.slices
+        self._row_slices = [slices[n] for n in self.rows]
+        self._col_slices = [slices[n] for n in self.cols]
+        n_rows = sum(s.stop - s.start for s in self._row_slices)
+        n_cols = sum(s.stop - s.start for s in self._col_slices)
+        self.transpose = transpose
+        self.shape = (n_cols, n_rows) if transpose else (n_rows, n_cols)
+        self.dtype, self.device = game.dtype, game.device
+        self.symmetric = self.rows == self.cols and len(self.rows) == 1
+        self.retain = len(game.batches) == 1 if retain is None else retain
+        self._graphs: list | None = None  # retained: per batch (v, column leaves, J^T graph)
+
+    def _embed_cols(self, u: torch.Tensor) -> torch.Tensor:
+        """A column-space vector placed into a zero vector of omega's size."""
+        full = torch.zeros_like(self.omega)
+        start = 0
+        for s in self._col_slices:
+            full[s] = u[start:start + s.stop - s.start]
+            start += s.stop - s.start
+        return full
+
+    def _jtu_graph(self, v: torch.Tensor, leaves: dict, w: torch.Tensor, create_graph: bool):
+        """``J[rows, cols]^T w`` from a gradient graph (zero where a block does not depend)."""
+        inputs = [leaves[n] for n in self.cols]
+        if not v.requires_grad:
+            return torch.zeros(self.shape[0] if self.transpose else self.shape[1],
+                               device=self.device, dtype=self.dtype)
+        grads = torch.autograd.grad(v, inputs, w, retain_graph=True, create_graph=create_graph,
+                                    allow_unused=True, materialize_grads=True)
+        return torch.cat(grads)
+
+    def _retained(self) -> list:
+        if self._graphs is None:
+            graphs = []
+            for batch in self.game.batches:
+                v, leaves = self.game.field_graph(self.omega, batch, self.rows)
+                graphs.append([v, leaves, None])
+            self._graphs = graphs
+        return self._graphs
+
+    def _matvec(self, u: torch.Tensor) -> torch.Tensor:
+        total = None
+        for index, batch in enumerate(self.game.batches):
+            part = self._batch_product(index, batch, u).detach()
+            total = part if total is None else total + part
+        return total / len(self.game.batches)
+
+    def _batch_product(self, index: int, batch, u: torch.Tensor) -> torch.Tensor:
+        if self.retain:
+            graph = self._retained()[index]
+            v, leaves, double = graph
+            if self.transpose:
+                return self._jtu_graph(v, leaves, u, create_graph=False)
+            if double is None:  # w -> J^T w is linear; its gradient in w along u is J u
+                dummy = torch.zeros_like(v, requires_grad=True)
+                graph[2] = double = (dummy, self._jtu_graph(v, leaves, dummy, create_graph=True))
+            dummy, jtw = double
+            if not jtw.requires_grad:
+                return torch.zeros(self.shape[0], device=self.device, dtype=self.dtype)
+            return torch.autograd.grad(jtw, dummy, u, retain_graph=True, allow_unused=True,
+                                       materialize_grads=True)[0]
+        if self.transpose:
+            v, leaves = self.game.field_graph(self.omega, batch, self.rows)
+            return self._jtu_graph(v, leaves, u, create_graph=False)
+        field = lambda w: self.game.field_at(w, batch, self.rows)  # noqa: E731
+        return jvp(field, (self.omega,), (self._embed_cols(u),))[1]
+
+    def release(self) -> None:
+        """Free retained graphs (they are rebuilt on the next product)."""
+        self._graphs = None
+
+
+class ShiftedOperator(GameOperator):
+    """``A - sigma I`` for a square operator A (a spectral shift: same eigenvectors,
+    eigenvalues moved by -sigma)."""
+
+    def __init__(self, op: GameOperator, sigma: float):
+        super().__init__()
+        if op.shape[0] != op.shape[1]:
+            raise ValueError("a spectral shift needs a square operator")
+        self.op, self.sigma = op, float(sigma)
+        self.shape, self.dtype, self.device = op.shape, op.dtype, op.device
+        self.symmetric = op.symmetric
+
+    def _matvec(self, u: torch.Tensor) -> torch.Tensor:
+        return self.op.matvec(u) - self.sigma * u
+
+
+def hessian_operator(game: NeuralGame, player: str, omega: torch.Tensor | None = None,
+                     retain: bool | None = None) -> JacobianOperator:
+    """Player ``player``'s Hessian of its own loss, ``J[p, p]`` (symmetric; one backward pass
+    per product through the retained graph)."""
+    return JacobianOperator(game, omega, rows=[player], cols=[player], transpose=True,
+                            retain=retain)
+
+
+def dense_jacobian(game: NeuralGame, omega: torch.Tensor | None = None,
+                   max_size: int = 4000) -> torch.Tensor:
+    """The dense game Jacobian ``J = grad v`` averaged over batches, by ``torch.func.jacfwd``
+    of the vector field (forward-over-reverse; independent of the operators' graph products).
+    Small games only: ``param_count <= max_size``."""
+    if game.param_count > max_size:
+        raise OptionError(f"the dense Jacobian of {game.param_count} parameters is too large "
+                          f"(limit {max_size}); use the matrix-free operators")
+    omega = (game.omega() if omega is None else omega).detach()
+    total = sum(jacfwd(lambda w, b=batch: game.field_at(w, b))(omega) for batch in game.batches)
+    return total / len(game.batches)

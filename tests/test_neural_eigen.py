@@ -1,0 +1,132 @@
+"""Eigen-solvers on game operators: against dense eigenvalues, residuals, the planted case."""
+import numpy as np
+import pytest
+import torch
+
+from neural.eigen import hessian_extremes, leftmost_eigenvalues, top_eigenvalues
+from neural.game import NeuralGame
+from neural.operators import JacobianOperator, hessian_operator
+
+
+def quadratic_game(jacobian: np.ndarray, n_first: int) -> NeuralGame:
+    """The two-player game with constant Jacobian ``J = [[A, B], [C, S]]`` (A, S symmetric):
+    ``L_1 = theta^T A theta / 2 + theta^T B phi``, ``L_2 = phi^T S phi / 2 + phi^T C theta``."""
+    m = torch.as_tensor(jacobian, dtype=torch.float64)
+    a, b, c, s = m[:n_first, :n_first], m[:n_first, n_first:], m[n_first:, :n_first], m[n_first:, n_first:]
+
+    def loss(players, batch):
+        theta, phi = players["G"](), players["D"]()
+        return {"G": theta @ a @ theta / 2 + theta @ b @ phi,
+                "D": phi @ s @ phi / 2 + phi @ c @ theta}
+
+    rng = np.random.default_rng(1)
+    return NeuralGame({"G": torch.tensor(rng.standard_normal(n_first)),
+                       "D": torch.tensor(rng.standard_normal(len(m) - n_first))}, loss, [None])
+
+
+def planted_jacobian(pairs: np.ndarray, seed: int = 0) -> np.ndarray:
+    """A Jacobian with prescribed eigenvalue pairs and symmetric diagonal blocks: coordinate j of
+    G and of D form a 2x2 block [[a, b], [c, d]] (given per pair as (a, b, c, d)), then a random
+    block-orthogonal similarity diag(Q1, Q2) hides the structure."""
+    n = len(pairs)
+    m = np.zeros((2 * n, 2 * n))
+    for j, (a, b, c, d) in enumerate(pairs):
+        m[j, j], m[j, n + j], m[n + j, j], m[n + j, n + j] = a, b, c, d
+    rng = np.random.default_rng(seed)
+    q1, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    q2, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    t = np.block([[q1, np.zeros((n, n))], [np.zeros((n, n)), q2]])
+    return t @ m @ t.T
+
+
+def stable_rotating_pairs(n: int, rng) -> list:
+    """Pairs with eigenvalues x +- i y, x in [1, 10], y in [0, 20]: [[x, y], [-y, x]]."""
+    return [(x, y, -y, x) for x, y in zip(rng.uniform(1, 10, n), rng.uniform(0, 20, n))]
+
+
+def test_top_k_by_magnitude_and_imaginary_part_match_dense():
+    rng = np.random.default_rng(3)
+    jac = planted_jacobian(np.array(stable_rotating_pairs(150, rng)))
+    op = JacobianOperator(quadratic_game(jac, 150))
+    exact = np.linalg.eigvals(jac)
+    for which, key in (("LM", lambda l: -abs(l)), ("LI", lambda l: -abs(l.imag))):
+        result = top_eigenvalues(op, k=8, which=which)
+        assert result.method == "arpack" and result.converged
+        expected = sorted(exact, key=key)[:8]
+        assert sorted(np.abs(result.eigenvalues)) == pytest.approx(sorted(np.abs(expected)), rel=1e-8)
+        assert max(result.residuals) < 1e-7
+
+
+def test_leftmost_finds_the_small_unstable_eigenvalue_that_top_k_misses():
+    rng = np.random.default_rng(4)
+    pairs = stable_rotating_pairs(149, rng) + [(-0.01, 0.0, 0.0, 5.0)]  # eigenvalues -0.01 and 5
+    jac = planted_jacobian(np.array(pairs), seed=2)
+    op = JacobianOperator(quadratic_game(jac, 150))
+    top = top_eigenvalues(op, k=20, which="LM")
+    assert min(l.real for l in top.eigenvalues) > 0.5  # top-k by magnitude sees only stable ones
+    left = leftmost_eigenvalues(op, k=3)
+    assert left.method == "arpack" and left.converged and left.shift > 0
+    assert left.eigenvalues[0] == pytest.approx(-0.01, abs=1e-8)
+    assert left.residuals[0] < 1e-7
+    dense_left = sorted(np.linalg.eigvals(jac), key=lambda l: l.real)[:3]
+    assert np.real(left.eigenvalues) == pytest.approx(np.real(dense_left), abs=1e-8)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_leftmost_sign_agrees_with_dense_on_random_games(seed):
+    rng = np.random.default_rng(seed)
+    n = 120
+    jac = rng.standard_normal((2 * n, 2 * n)) / np.sqrt(n) + rng.uniform(-0.5, 1.5) * np.eye(2 * n)
+    jac[:n, :n] = (jac[:n, :n] + jac[:n, :n].T) / 2
+    jac[n:, n:] = (jac[n:, n:] + jac[n:, n:].T) / 2
+    op = JacobianOperator(quadratic_game(jac, n))
+    left = leftmost_eigenvalues(op, k=4)
+    exact = min(np.linalg.eigvals(jac).real)
+    assert left.converged
+    assert left.eigenvalues[0].real == pytest.approx(exact, abs=1e-7)
+    assert (left.eigenvalues[0].real > 0) == (exact > 0)
+
+
+def test_small_operators_are_solved_densely_with_residuals():
+    jac = np.array([[1.0, 0.5], [2.0, 0.5]])
+    op = JacobianOperator(quadratic_game(jac, 1))
+    result = leftmost_eigenvalues(op, k=2)
+    assert result.method == "dense"
+    assert [l.real for l in result.eigenvalues] == pytest.approx(
+        sorted([(3 - np.sqrt(17)) / 4, (3 + np.sqrt(17)) / 4]), abs=1e-14)
+    assert max(result.residuals) < 1e-14
+
+
+def test_hessian_extremes_by_lanczos_match_dense():
+    rng = np.random.default_rng(7)
+    n = 220
+    a = rng.standard_normal((n, n))
+    a = (a + a.T) / 2
+    jac = np.block([[a, rng.standard_normal((n, 3))], [rng.standard_normal((3, n)), np.eye(3)]])
+    game = quadratic_game(jac, n)
+    largest, smallest = hessian_extremes(hessian_operator(game, "G"))
+    exact = np.linalg.eigvalsh(a)
+    assert largest.method == smallest.method == "lanczos"
+    assert largest.eigenvalues[0].real == pytest.approx(exact[-1], abs=1e-8)
+    assert smallest.eigenvalues[0].real == pytest.approx(exact[0], abs=1e-8)
+    assert smallest.residuals[0] < 1e-7
+
+
+def test_non_convergence_returns_what_converged_with_a_warning():
+    rng = np.random.default_rng(3)
+    jac = planted_jacobian(np.array(stable_rotating_pairs(150, rng)))
+    op = JacobianOperator(quadratic_game(jac, 150))
+    with pytest.warns(RuntimeWarning, match="did not converge"):
+        result = top_eigenvalues(op, k=10, which="LM", maxiter=1, ncv=12)
+    assert not result.converged
+    assert len(result.eigenvalues) == len(result.residuals) < 10
+    assert result.notes
+
+
+def test_same_solve_twice_is_identical():
+    rng = np.random.default_rng(3)
+    jac = planted_jacobian(np.array(stable_rotating_pairs(150, rng)))
+    game = quadratic_game(jac, 150)
+    first = top_eigenvalues(JacobianOperator(game), k=5)
+    second = top_eigenvalues(JacobianOperator(game), k=5)
+    assert first == second

@@ -1,0 +1,98 @@
+"""Matrix-free operators: against the dense Jacobian (jacfwd), blocks, transposes, scipy adapter."""
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings, strategies as st
+
+from gametheory.errors import OptionError
+from neural.game import NeuralGame
+from neural.operators import JacobianOperator, ShiftedOperator, dense_jacobian, hessian_operator
+
+F = torch.nn.functional
+
+
+def mlp_game(seed: int, hidden: int = 4, batches: int = 1, activation=torch.nn.Tanh):
+    """A random small MLP GAN (NSGAN losses, seeded data)."""
+    torch.manual_seed(seed)
+    gen = torch.nn.Sequential(torch.nn.Linear(2, hidden), activation(), torch.nn.Linear(hidden, 1))
+    disc = torch.nn.Sequential(torch.nn.Linear(1, hidden), activation(), torch.nn.Linear(hidden, 1))
+    data = [(torch.randn(10, 2), torch.randn(10, 1)) for _ in range(batches)]
+
+    def loss(players, batch):
+        z, x = batch
+        real, fake = players["D"](x), players["D"](players["G"](z))
+        return {"G": F.softplus(-fake).mean(),
+                "D": F.softplus(-real).mean() + F.softplus(fake).mean()}
+
+    return NeuralGame({"G": gen, "D": disc}, loss, data, dtype=torch.float64)
+
+
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 10_000), hidden=st.integers(1, 5), batches=st.integers(1, 3),
+       retain=st.booleans())
+def test_operator_on_identity_equals_dense_jacobian(seed, hidden, batches, retain):
+    game = mlp_game(seed, hidden, batches)
+    dense = dense_jacobian(game)
+    assert torch.allclose(JacobianOperator(game, retain=retain).to_dense(), dense, atol=1e-12)
+    assert torch.allclose(JacobianOperator(game, transpose=True, retain=retain).to_dense(),
+                          dense.T, atol=1e-12)
+
+
+def test_blocks_are_hessians_and_couplings():
+    game = mlp_game(1)
+    dense = dense_jacobian(game)
+    g, d = game.slices["G"], game.slices["D"]
+    assert torch.allclose(hessian_operator(game, "G").to_dense(), dense[g, g], atol=1e-12)
+    assert torch.allclose(hessian_operator(game, "D").to_dense(), dense[d, d], atol=1e-12)
+    coupling = JacobianOperator(game, rows=["D"], cols=["G"])
+    assert coupling.shape == (d.stop - d.start, g.stop - g.start)
+    assert torch.allclose(coupling.to_dense(), dense[d, g], atol=1e-12)
+    hessian = hessian_operator(game, "G").to_dense()
+    assert hessian_operator(game, "G").symmetric
+    assert torch.allclose(hessian, hessian.T, atol=1e-12)
+
+
+def test_dense_jacobian_matches_finite_differences_of_the_field():
+    game = mlp_game(2)
+    omega = game.omega()
+    u = torch.randn(game.param_count, dtype=torch.float64)
+    eps = 1e-6
+    fd = (game.vector_field(omega + eps * u) - game.vector_field(omega - eps * u)) / (2 * eps)
+    assert torch.allclose(JacobianOperator(game).matvec(u), fd, atol=1e-7)
+
+
+def test_products_repeat_bit_for_bit_and_batches_are_averaged():
+    game = mlp_game(3, batches=3)
+    u = torch.randn(game.param_count, dtype=torch.float64)
+    for retain in (True, False):
+        op = JacobianOperator(game, retain=retain)
+        assert torch.equal(op.matvec(u), op.matvec(u))
+    per_batch = [dense_jacobian(NeuralGame(game.modules(), game.loss_fn, [b], dtype=torch.float64))
+                 for b in game.batches]
+    assert torch.allclose(dense_jacobian(game), sum(per_batch) / 3, atol=1e-14)
+
+
+def test_scipy_adapter_and_shift():
+    game = mlp_game(4)
+    op = JacobianOperator(game)
+    dense = op.to_dense().numpy()
+    x = np.random.default_rng(0).standard_normal(game.param_count)
+    assert np.allclose(op.to_scipy() @ x, dense @ x, atol=1e-12)
+    z = x + 1j * x[::-1]
+    assert np.allclose(op.to_scipy() @ z, dense @ z, atol=1e-12)
+    shifted = ShiftedOperator(op, 2.5).to_dense().numpy()
+    assert np.allclose(shifted, dense - 2.5 * np.eye(len(x)), atol=1e-12)
+    assert op.products > 0
+
+
+def test_float32_operator_follows_the_game_dtype():
+    game = mlp_game(5)
+    game32 = NeuralGame(game.modules(), game.loss_fn, game.batches, dtype=torch.float32)
+    op = JacobianOperator(game32)
+    assert op.matvec(torch.ones(game32.param_count)).dtype == torch.float32
+    assert torch.allclose(op.to_dense().double(), dense_jacobian(game), atol=1e-5)
+
+
+def test_dense_jacobian_refuses_large_games():
+    with pytest.raises(OptionError, match="too large"):
+        dense_jacobian(mlp_game(0), max_size=5)
