@@ -1,0 +1,129 @@
+"""Checkpoints of training runs: atomic writes, safe loads, and the bridge to analysis.
+
+A run directory holds ``config.json``, ``metrics.jsonl``, ``samples/`` and
+``checkpoints/ckpt_<iteration>.pt``. A checkpoint is a dict of tensors and plain data only
+(state dicts, optimiser state, parameter averages, RNG states as uint8 tensors, the config as a
+dict), written to a temporary file and renamed, and read back with
+``torch.load(weights_only=True)``: loading a checkpoint never runs code.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import torch
+
+from gametheory.errors import GameError
+
+FORMAT = "gametheory-neural-checkpoint/1"
+_NAME = re.compile(r"^ckpt_(\d+)\.pt$")
+
+
+class CheckpointError(GameError):
+    """A checkpoint or run directory is missing, corrupt, or belongs to another run."""
+
+
+def checkpoint_dir(run_dir: str | Path) -> Path:
+    return Path(run_dir) / "checkpoints"
+
+
+def checkpoint_path(run_dir: str | Path, iteration: int) -> Path:
+    return checkpoint_dir(run_dir) / f"ckpt_{iteration:08d}.pt"
+
+
+def atomic_write(path: str | Path, write) -> None:
+    """Call ``write(file_object)`` on a temporary file next to ``path``, fsync, then rename it
+    over ``path``: readers see the old file or the complete new one, never a truncated one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def save_checkpoint(state: dict, path: str | Path) -> Path:
+    """Write ``state`` (tensors and plain data) atomically to ``path``."""
+    atomic_write(path, lambda handle: torch.save({"format": FORMAT, **state}, handle))
+    return Path(path)
+
+
+def list_checkpoints(run_dir: str | Path) -> list[tuple[int, Path]]:
+    """(iteration, path) of every checkpoint of a run, by iteration."""
+    folder = checkpoint_dir(run_dir)
+    if not folder.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _NAME.match(p.name))]
+    return sorted(found)
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A checkpoint file itself, or the latest checkpoint of a run directory."""
+    path = Path(path)
+    if path.is_file():
+        return path
+    if path.is_dir():
+        found = list_checkpoints(path)
+        if not found:
+            raise CheckpointError(f"{path} holds no checkpoints (expected {checkpoint_dir(path)}"
+                                  "/ckpt_<iteration>.pt)")
+        return found[-1][1]
+    raise CheckpointError(f"no checkpoint or run directory at {path}")
+
+
+def load_checkpoint(path: str | Path, map_location=None) -> dict:
+    """Read a checkpoint (file or run directory) with ``weights_only=True``."""
+    path = resolve_checkpoint(path)
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # corrupt, truncated or foreign files fail in many ways
+        raise CheckpointError(f"cannot read checkpoint {path}: "
+                              f"{str(error).splitlines()[0] if str(error) else type(error).__name__}"
+                              ) from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a gametheory training checkpoint")
+    state["path"] = str(path)
+    return state
+
+
+def load_neural_game(path: str | Path, device=None, dtype=None, eval_size: int | None = None):
+    """The ``NeuralGame`` at a checkpoint's parameters, plus metadata.
+
+    ``path`` is a checkpoint file or a run directory (its latest checkpoint). The players are
+    the generator and discriminator in eval mode (batch norm uses its running statistics,
+    spectral norm its stored power-iteration vectors, so the game is a fixed function of the
+    parameters). The evaluation batches are drawn once from the run's seed: for MoG the
+    training full batch itself; for images ``eval_size`` samples (default 500) in batches of
+    the training batch size. Returns (game, {"config", "iteration", "path"})."""
+    from neural.game import NeuralGame
+    from neural.train import build_batches, build_game_parts
+
+    state = load_checkpoint(path, map_location="cpu")
+    config, players, loss = build_game_parts(state["config"])
+    for name, module in players.items():
+        try:
+            module.load_state_dict(state["players"][name])
+        except (KeyError, RuntimeError) as error:
+            raise CheckpointError(f"{state['path']}: parameters of player {name} do not match "
+                                  f"its config ({str(error).splitlines()[0]})") from None
+        module.eval()
+    batches = build_batches(config, eval_size=eval_size)
+    meta = {"config": config.to_dict(), "iteration": int(state["iteration"]),
+            "path": state["path"]}
+    return NeuralGame(players, loss, batches, device=device, dtype=dtype), meta

@@ -1,0 +1,74 @@
+"""GAN losses as two-player games in which every player MINIMISES its own loss.
+
+A loss function has the shape ``loss(modules, batch) -> {"G": L_G, "D": L_D}``: ``modules``
+maps player names to callables (the generator and discriminator, or anything behaving like
+them) and ``batch`` carries everything random, so the same function serves training and the
+deterministic analysis of ``neural.game.NeuralGame``::
+
+    batch = {"real": x (N, ...), "z": latent (N, latent_dim), "eps": (N,) uniform in [0, 1]}
+
+``eps`` are the gradient-penalty interpolation weights. With D's score s (a logit for the
+(NS)GAN losses, a critic value for the WGANs), x ~ data, x~ = G(z):
+
+- ``nsgan``:       L_D = softplus(-s(x)) + softplus(s(x~)),  L_G = softplus(-s(x~))
+- ``saturating``:  L_D as nsgan,                              L_G = -softplus(s(x~))
+                   (= log(1 - sigmoid(s(x~))), the minimax generator)
+- ``wgan``:        L_D = s(x~) - s(x),                         L_G = -s(x~)
+                   (the weight clipping that makes it a WGAN is the optimiser's projection)
+- ``wgangp``:      wgan plus lambda * (||grad_x^ s(x^)|| - 1)^2 on L_D,
+                   x^ = eps x + (1 - eps) x~ (x~ not detached: L_D is a function of both players)
+
+All terms are averages over the batch.
+"""
+from __future__ import annotations
+
+from typing import Callable, Mapping
+
+import torch
+import torch.nn.functional as F
+
+from gametheory.errors import OptionError
+
+LOSSES = ("nsgan", "saturating", "wgan", "wgangp")
+
+GameLoss = Callable[[Mapping[str, Callable], Mapping[str, torch.Tensor]], dict]
+
+
+def gradient_penalty(discriminator: Callable, real: torch.Tensor, fake: torch.Tensor,
+                     eps: torch.Tensor) -> torch.Tensor:
+    """Mean of (||grad_x^ D(x^)||_2 - 1)^2 at x^ = eps real + (1 - eps) fake (Gulrajani et al.
+    2017), differentiable in both players' parameters (create_graph)."""
+    eps = eps.view(-1, *([1] * (real.dim() - 1)))
+    mixed = eps * real + (1 - eps) * fake
+    if not mixed.requires_grad:
+        mixed = mixed.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(discriminator(mixed).sum(), mixed, create_graph=True)
+    return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
+
+
+def gan_loss(kind: str, gp_weight: float = 10.0) -> GameLoss:
+    """The loss function of GAN formulation ``kind`` (one of LOSSES); see the module docstring."""
+    if kind not in LOSSES:
+        raise OptionError(f"unknown loss {kind!r}; choose one of {', '.join(LOSSES)}")
+    if gp_weight < 0:
+        raise OptionError(f"gradient-penalty weight must be >= 0, got {gp_weight}")
+
+    def loss(modules: Mapping[str, Callable], batch: Mapping[str, torch.Tensor]) -> dict:
+        generator, discriminator = modules["G"], modules["D"]
+        real = batch["real"]
+        fake = generator(batch["z"])
+        score_real, score_fake = discriminator(real), discriminator(fake)
+        if kind in ("nsgan", "saturating"):
+            loss_d = F.softplus(-score_real).mean() + F.softplus(score_fake).mean()
+            sign = 1.0 if kind == "nsgan" else -1.0
+            loss_g = (sign * F.softplus(-sign * score_fake)).mean()
+        else:
+            loss_d = score_fake.mean() - score_real.mean()
+            loss_g = -score_fake.mean()
+            if kind == "wgangp" and gp_weight > 0:
+                loss_d = loss_d + gp_weight * gradient_penalty(discriminator, real, fake,
+                                                               batch["eps"])
+        return {"G": loss_g, "D": loss_d}
+
+    loss.kind = kind
+    return loss

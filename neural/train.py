@@ -1,0 +1,311 @@
+"""The GAN trainer: iterations of a game optimiser, checkpoints, metrics, samples.
+
+Conventions: every player minimises its own loss (``neural.losses``); an iteration is
+``n_critic`` discriminator updates and one generator update (see ``neural.train_config``).
+Randomness: model initialisation uses ``torch.manual_seed(seed)``; MoG samples come from
+``seed``, the fixed full batch (latents, penalty weights) from ``seed + 1``, minibatches from a
+dedicated generator seeded ``seed + 2`` whose state is checkpointed, evaluation latents from
+``seed + 3``. On CPU a run is deterministic and a resumed run is bit-identical to an
+uninterrupted one.
+"""
+from __future__ import annotations
+
+import json
+import math
+import signal
+import threading
+import time
+from pathlib import Path
+
+import torch
+
+from gametheory.errors import GameError
+from neural.checkpoint import (CheckpointError, atomic_write, checkpoint_path, list_checkpoints,
+                               load_checkpoint, save_checkpoint)
+from neural.data import GANBatches, load_images, mog_sample
+from neural.losses import gan_loss
+from neural.models import build_players
+from neural.optim import ParameterAverage, fill_game_gradients, make_optimizer, player_groups
+from neural.train_config import RESUMABLE_FIELDS, TrainConfig
+
+EVAL_SAMPLES = {"mog": 10_000, "mnist": 64, "cifar10": 64}
+
+
+class TrainingDiverged(GameError):
+    """A loss or gradient became NaN or infinite."""
+
+
+def build_game_parts(config: TrainConfig | dict):
+    """(config, {"G", "D"} modules initialised from the seed, loss function) of a run."""
+    if isinstance(config, dict):
+        config = TrainConfig.from_dict(config)
+    torch.manual_seed(config.seed)
+    players = build_players(config.dataset, config.latent_dim, config.width)
+    return config, players, gan_loss(config.loss, config.gp_weight)
+
+
+def real_samples(config: TrainConfig) -> torch.Tensor:
+    """The training samples: MoG drawn from the seed, or the image data set from disk."""
+    if config.dataset == "mog":
+        return mog_sample(config.mog_samples, torch.Generator().manual_seed(config.seed))
+    return load_images(config.dataset, config.data_dir)
+
+
+def build_batches(config: TrainConfig, eval_size: int | None = None) -> list[dict]:
+    """Fixed evaluation batches for analysis: the MoG full batch (as trained on), or for images
+    ``eval_size`` (default 500) samples drawn once from the seed, in training-size batches."""
+    real = real_samples(config)
+    if config.dataset == "mog":
+        return [GANBatches(real, config.latent_dim, len(real), fixed=True,
+                           seed=config.seed + 1).next(None)]
+    size = min(eval_size or 500, len(real))
+    per_batch = min(config.batch_size, size)
+    source = GANBatches(real, config.latent_dim, per_batch, fixed=False, seed=config.seed)
+    generator = torch.Generator().manual_seed(config.seed + 3)
+    return [source.draw(generator, per_batch) for _ in range(size // per_batch)]
+
+
+class Trainer:
+    """Trains the GAN of a ``TrainConfig`` in ``run_dir``; ``distributed`` is a
+    ``neural.distributed.DataParallel`` (or None for one process)."""
+
+    def __init__(self, config: TrainConfig, run_dir: str | Path, device=None, distributed=None):
+        self.config, players, self.loss = build_game_parts(config.validate())
+        self.run_dir = Path(run_dir)
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.distributed = distributed
+        if distributed is not None and config.consensus:
+            raise GameError("consensus optimisation needs the full vector field and is not "
+                            "supported with data-parallel training")
+        self.players = {name: module.to(self.device) for name, module in players.items()}
+        self.params = {name: [p for p in m.parameters() if p.requires_grad]
+                       for name, m in self.players.items()}
+        clip = {"D": config.clip} if config.loss == "wgan" else {}
+        groups = player_groups(self.players, {"G": config.lr_g, "D": config.lr_d}, clip)
+        self.optimizer = make_optimizer(config.method, groups, (config.beta1, config.beta2))
+        self.averages = ParameterAverage(self.players, config.ema_beta)
+        shard = (distributed.rank, distributed.world_size) if distributed else (0, 1)
+        self.batches = GANBatches(real_samples(config), config.latent_dim, config.batch_size,
+                                  fixed=config.full_batch, seed=config.seed + 1, shard=shard,
+                                  device=self.device)
+        self.generator = torch.Generator().manual_seed(config.seed + 2)
+        eval_generator = torch.Generator().manual_seed(config.seed + 3)
+        self.eval_z = torch.randn(EVAL_SAMPLES[config.dataset], config.latent_dim,
+                                  generator=eval_generator).to(self.device)
+        self.iteration = 0
+        self.stats: dict[str, torch.Tensor] = {}
+        self._stop_requested = False
+        self.last_checkpoint: Path | None = None
+
+    # --- one iteration ------------------------------------------------------------------------
+    @property
+    def is_main(self) -> bool:
+        return self.distributed is None or self.distributed.is_main
+
+    def _closure(self, batch: dict, players: tuple[str, ...]):
+        def closure():
+            losses = self.loss(self.players, batch)
+            fill_game_gradients(losses, self.params, players, self.config.consensus)
+            values = torch.stack([losses["G"].detach(), losses["D"].detach()])
+            if self.distributed is not None:
+                self.distributed.average_([values] + [p.grad for n in players
+                                                      for p in self.params[n]])
+            norms = {n: torch.linalg.vector_norm(torch.stack(
+                torch._foreach_norm([p.grad for p in self.params[n]]))) for n in players}
+            if not bool(torch.isfinite(torch.cat([values, torch.stack(list(norms.values()))]))
+                        .all()):
+                bad = [k for k, v in {"loss G": values[0], "loss D": values[1],
+                                      **{f"gradient {n}": v for n, v in norms.items()}}.items()
+                       if not torch.isfinite(v)]
+                raise TrainingDiverged(
+                    f"training diverged: non-finite {', '.join(bad)} in iteration "
+                    f"{self.iteration + 1}; last good checkpoint: "
+                    f"{self.last_checkpoint or 'none written'}")
+            self.stats.update({"loss_G": values[0], "loss_D": values[1]})
+            self.stats.update({f"grad_norm_{n}": v for n, v in norms.items()})
+            return losses
+        return closure
+
+    def train_iteration(self) -> None:
+        """n_critic - 1 discriminator steps, then the joint step (or D then G if alternating)."""
+        step = self.optimizer.step
+        for _ in range(self.config.n_critic - 1):
+            step(self._closure(self.batches.next(self.generator), ("D",)), players=("D",))
+        batch = self.batches.next(self.generator)
+        if self.config.alternating:
+            step(self._closure(batch, ("D",)), players=("D",))
+            step(self._closure(batch, ("G",)), players=("G",))
+        else:
+            step(self._closure(batch, ("G", "D")))
+        self.iteration += 1
+        self.averages.update()
+
+    # --- state ----------------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        return {
+            "config": self.config.to_dict(),
+            "iteration": self.iteration,
+            "players": {n: m.state_dict() for n, m in self.players.items()},
+            "optimizer": self.optimizer.state_dict(),
+            "averages": self.averages.state_dict(),
+            "rng": {"torch": torch.get_rng_state(), "batches": self.generator.get_state()},
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        try:
+            for name, module in self.players.items():
+                module.load_state_dict(state["players"][name])
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.averages.load_state_dict(state["averages"])
+            torch.set_rng_state(state["rng"]["torch"])
+            self.generator.set_state(state["rng"]["batches"])
+            self.iteration = int(state["iteration"])
+        except (KeyError, RuntimeError, ValueError, TypeError) as error:
+            raise CheckpointError(f"checkpoint {state.get('path', '')} does not fit this run: "
+                                  f"{str(error).splitlines()[0]}") from None
+
+    def save(self) -> Path:
+        """Checkpoint the current iteration (rank 0 writes; every rank waits for it)."""
+        path = checkpoint_path(self.run_dir, self.iteration)
+        if self.is_main:
+            save_checkpoint(self.state_dict(), path)
+        if self.distributed is not None:
+            self.distributed.barrier()
+        self.last_checkpoint = path
+        return path
+
+    # --- evaluation and logging -------------------------------------------------------------------
+    @torch.no_grad()
+    def generate(self) -> torch.Tensor:
+        """Samples of the current generator on the fixed evaluation latents (eval mode)."""
+        generator = self.players["G"]
+        was_training = generator.training
+        generator.eval()
+        try:
+            return generator(self.eval_z).float().cpu()
+        finally:
+            generator.train(was_training)
+
+    def record(self) -> dict:
+        """The metrics of the current iteration as plain floats."""
+        record = {"iteration": self.iteration}
+        record.update({k: float(v) for k, v in self.stats.items()})
+        if self.config.dataset == "mog":
+            from neural.data import mog_cdf
+            from neural.metrics import ks_statistic, wasserstein_1d
+
+            fake = self.generate().flatten().numpy()
+            record["w1"] = wasserstein_1d(fake, self.batches.real.flatten().numpy())
+            record["ks"] = ks_statistic(fake, mog_cdf)
+        return record
+
+    def save_samples(self) -> Path:
+        from neural.train_render import save_samples
+
+        path = self.run_dir / "samples" / f"iter_{self.iteration:08d}.png"
+        save_samples(self.config.dataset, self.generate(), path, self.iteration,
+                     real=self.batches.real if self.config.dataset == "mog" else None)
+        return path
+
+    # --- the loop --------------------------------------------------------------------------------
+    def request_stop(self) -> None:
+        """Finish the current iteration, checkpoint, and return from ``run``."""
+        self._stop_requested = True
+
+    def _on_sigint(self, signum, frame):
+        if self._stop_requested:  # a second Ctrl-C: stop right away
+            raise KeyboardInterrupt
+        self.request_stop()
+
+    def run(self, reporter=None) -> dict:
+        """Train up to ``config.iterations``; returns a summary. Ctrl-C (or ``request_stop``)
+        ends the run cleanly at an iteration boundary with a checkpoint."""
+        config = self.config
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        metrics_file = self.run_dir / "metrics.jsonl"
+        install = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, self._on_sigint) if install else None
+        if reporter is not None:
+            reporter.start(config.iterations, self.iteration)
+        started, start_iteration = time.perf_counter(), self.iteration
+        last_record = None
+        try:
+            while self.iteration < config.iterations and not self._stop_requested:
+                self.train_iteration()
+                it = self.iteration
+                if it % config.log_every == 0 or it == config.iterations:
+                    elapsed = time.perf_counter() - started
+                    last_record = self.record()
+                    last_record["it_per_s"] = (it - start_iteration) / max(elapsed, 1e-9)
+                    if self.is_main:
+                        with open(metrics_file, "a") as handle:
+                            handle.write(json.dumps(last_record) + "\n")
+                if self.is_main and it % config.sample_every == 0:
+                    self.save_samples()
+                if it % config.checkpoint_every == 0:
+                    self.save()
+                if reporter is not None:
+                    reporter.advance(it, last_record)
+            if self.last_checkpoint != checkpoint_path(self.run_dir, self.iteration):
+                self.save()
+        finally:
+            if install:
+                signal.signal(signal.SIGINT, previous)
+            if reporter is not None:
+                reporter.finish()
+        if last_record is None and self.iteration > 0:
+            last_record = self.record()
+        return {"iteration": self.iteration, "interrupted": self.iteration < config.iterations,
+                "checkpoint": str(self.last_checkpoint), "run_dir": str(self.run_dir),
+                "last": last_record}
+
+
+# --- starting and resuming runs ---------------------------------------------------------------
+
+
+def start_run(config: TrainConfig, run_dir: str | Path, device=None, distributed=None
+              ) -> Trainer:
+    """A trainer for a new run in ``run_dir``; refuses a directory holding another run."""
+    run_dir = Path(run_dir)
+    if list_checkpoints(run_dir) or (run_dir / "config.json").exists():
+        raise CheckpointError(f"{run_dir} already holds a run; continue it with --resume "
+                              f"{run_dir} or choose another --out")
+    trainer = Trainer(config, run_dir, device, distributed)
+    if trainer.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(config.to_dict(), indent=2) + "\n"
+        atomic_write(run_dir / "config.json", lambda handle: handle.write(text.encode()))
+    return trainer
+
+
+def resume_run(run_dir: str | Path, dataset: str | None = None, preset: str | None = None,
+               device=None, distributed=None, **overrides) -> Trainer:
+    """A trainer continuing the latest checkpoint of ``run_dir``. Explicit options must agree
+    with the stored config except the RESUMABLE_FIELDS (e.g. more iterations)."""
+    run_dir = Path(run_dir)
+    state = load_checkpoint(run_dir, map_location="cpu")
+    stored = TrainConfig.from_dict(state["config"])
+    requested = {"dataset": dataset, "preset": preset, **overrides}
+    conflicts = [f"{k}={v!r} (run has {getattr(stored, k)!r})" for k, v in requested.items()
+                 if v is not None and k not in RESUMABLE_FIELDS and v != getattr(stored, k)]
+    if conflicts:
+        raise CheckpointError(f"{run_dir} holds another run's config: {', '.join(conflicts)}")
+    config = TrainConfig.from_dict({**stored.to_dict(),
+                                    **{k: v for k, v in overrides.items()
+                                       if v is not None and k in RESUMABLE_FIELDS}}).validate()
+    trainer = Trainer(config, run_dir, device, distributed)
+    trainer.load_state_dict(state)
+    trainer.last_checkpoint = Path(state["path"])
+    if trainer.is_main:
+        _truncate_metrics(run_dir / "metrics.jsonl", trainer.iteration)
+    return trainer
+
+
+def _truncate_metrics(path: Path, iteration: int) -> None:
+    """Drop metric records written after ``iteration`` (they belong to the lost tail)."""
+    if not path.exists():
+        return
+    kept = [line for line in path.read_text().splitlines()
+            if line.strip() and json.loads(line).get("iteration", math.inf) <= iteration]
+    text = "".join(line + "\n" for line in kept)
+    atomic_write(path, lambda handle: handle.write(text.encode()))
