@@ -14,6 +14,7 @@ import sympy as sp
 
 from .errors import PointError
 from .game import Game
+from .numbers import is_exact_number, is_zero
 from .nash import NashVerdict, PlayerNash, exact_inertia, numeric_inertia
 from .spectrum import characteristic_polynomial, decide_stability, exact_roots, numeric_roots
 from .stationary import Search, StationaryFamily, stationary_points
@@ -21,10 +22,6 @@ from .stepsize import StepSize, lemma4
 
 RELATIVE_TOLERANCE = 1e-9
 """Numeric verdicts treat |x| <= RELATIVE_TOLERANCE * max(1, ||J||_2) as zero."""
-
-
-def _is_exact_number(value: sp.Expr) -> bool:
-    return value.is_number and not value.has(sp.Float)
 
 
 def _float(value: sp.Expr) -> float:
@@ -100,13 +97,13 @@ def classify_point(game: Game, point: Mapping[sp.Symbol, sp.Expr]) -> PointRepor
     if missing:
         raise PointError(f"point is missing parameter(s): {', '.join(missing)}")
     values = tuple(sp.sympify(point[s]) for s in game.params)
-    exact = all(_is_exact_number(v) for v in values)
+    exact = all(is_exact_number(v) for v in values)
     subs = dict(zip(game.params, values))
     jacobian = game.jacobian.subs(subs)
     field = game.vector_field.subs(subs)
     if exact:
-        jacobian = jacobian.applyfunc(sp.simplify)
-        stationary = all(sp.simplify(c) == 0 for c in field)
+        jacobian = jacobian.applyfunc(lambda e: sp.radsimp(sp.expand(e)))
+        stationary = all(is_zero(c) for c in field)
     residual = float(np.linalg.norm(np.array([complex(sp.N(c, 30)) for c in field], dtype=complex)))
     if not exact:
         stationary = residual <= 1e-8

@@ -14,6 +14,7 @@ from functools import cached_property
 import sympy as sp
 
 from .errors import GameError
+from .numbers import is_zero
 
 
 @dataclass(frozen=True)
@@ -131,8 +132,8 @@ class Game:
     @cached_property
     def zero_sum(self) -> bool:
         """True when the losses sum to a constant (zero-sum up to a constant, same dynamics)."""
-        total = sp.simplify(sum((p.loss for p in self.players), sp.Integer(0)))
-        return not (total.free_symbols & set(self.params))
+        total = sum((p.loss for p in self.players), sp.Integer(0))
+        return all(is_zero(sp.diff(total, s)) for s in self.params)
 
     # --- constants -------------------------------------------------------------------------
     def with_constants(self, values: Mapping[sp.Symbol, object] | None = None) -> "Game":

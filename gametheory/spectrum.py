@@ -180,5 +180,5 @@ def exact_roots(poly: sp.Poly) -> list[sp.Expr] | None:
         return None
     out: list[sp.Expr] = []
     for root, multiplicity in found.items():
-        out += [sp.nsimplify(root) if root.is_Rational else sp.radsimp(root)] * multiplicity
+        out += [sp.radsimp(root)] * multiplicity
     return out

@@ -43,7 +43,7 @@ def lemma4(eigenvalues: list[complex], exact_eigenvalues: list[sp.Expr] | None, 
     k = min(range(len(bounds)), key=lambda i: (round(bounds[i], 12), -eigenvalues[i].imag))
     exact = None
     if exact_eigenvalues is not None:
-        candidates = [sp.radsimp(sp.simplify(2 * sp.re(sp.expand_complex(1 / l)))) for l in exact_eigenvalues]
+        candidates = [sp.radsimp(sp.expand(2 * sp.re(sp.expand_complex(1 / l)))) for l in exact_eigenvalues]
         exact = min(candidates, key=lambda e: sp.N(e, 30))
         bounds[k] = float(sp.N(exact, 30))
     return StepSize(bounds[k], exact, eigenvalues[k],

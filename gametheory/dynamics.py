@@ -1,0 +1,236 @@
+"""Local convergence of training methods at a stationary point: the Jacobian ``M`` of the update
+map, its spectral radius as a function of ``h``, the set of stable step sizes and the step size
+that minimises the spectral radius (the best local linear rate).
+
+A method converges locally iff ``rho(M) < 1``. For SimGD ``M = I - h J`` and the stable set is
+Lemma 4's ``0 < h < min 2 Re(l)/|l|^2``. Exactness: with an exact J the stable set in ``h`` comes
+from the Schur-Cohn conditions (:func:`gametheory.regions.unit_disk_conditions`) reduced by
+sympy, endpoints exact (radicals or ``CRootOf``); otherwise, or when sympy cannot reduce them,
+from a scan of ``rho(h)`` on a grid refined by root bracketing (floats, stated as such).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.optimize
+import sympy as sp
+
+from .methods import Field, Method
+from .regions import H, Z, moebius, reduce_conditions, unit_disk_conditions
+from .spectrum import X, characteristic_polynomial, decide_stability
+
+STABLE_TOLERANCE = 1e-12
+"""Numeric verdicts call ``rho`` within this of 1 marginal."""
+EXACT_MAX_SIZE = 6
+"""Largest update-map size (memory * d) for which the exact stable set is attempted."""
+
+
+def _is_exact(matrix) -> bool:
+    return isinstance(matrix, sp.MatrixBase)
+
+
+def update_jacobian(method: Method, jacobian, slices: Sequence[slice]):
+    """Jacobian of ``method``'s update map at a stationary point with game Jacobian ``J``.
+
+    At a stationary point every second-order term multiplies ``v = 0``, so it equals the update
+    map of the linear field ``v(x) = J x``, which is linear: its columns are the images of the
+    basis vectors. Exact (a sympy Matrix, polynomial in h, r, beta, gamma) when ``J`` is a sympy
+    Matrix; a numpy array (float or complex) otherwise.
+    """
+    if _is_exact(jacobian):
+        j = np.array(jacobian.tolist(), dtype=object)
+        n = method.memory * j.shape[0]
+        basis = np.array(sp.eye(n).tolist(), dtype=object)
+        image = method.step(Field.linear(j, slices), basis)
+        return sp.Matrix(image.tolist()).applyfunc(sp.expand)
+    j = np.asarray(jacobian)
+    n = method.memory * j.shape[0]
+    return method.step(Field.linear(j, slices), np.eye(n, dtype=np.result_type(j.dtype, float)))
+
+
+def spectral_radius(method: Method, jacobian, slices: Sequence[slice]) -> float:
+    """``rho(M)`` for a float Jacobian and a method with a numeric step size."""
+    matrix = update_jacobian(method, np.asarray(jacobian, dtype=float), slices)
+    return float(max(abs(np.linalg.eigvals(matrix))))
+
+
+def radius_curve(method: Method, jacobian, slices: Sequence[slice], steps: np.ndarray) -> np.ndarray:
+    """``rho(M(h))`` for every h in ``steps`` (``method``'s own h is ignored)."""
+    j = np.asarray(jacobian, dtype=float)
+    return np.array([spectral_radius(method.with_step(float(h)), j, slices) for h in steps])
+
+
+# --- verdict at one step size -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Convergence:
+    """Local verdict of a method at one step size: ``converges`` (rho < 1), ``marginal``
+    (rho = 1: linearisation inconclusive) or ``diverges`` (rho > 1)."""
+
+    method: Method
+    spectral_radius: float
+    verdict: str
+    exact: bool
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {"method": self.method.to_dict(), "spectral_radius": self.spectral_radius, "verdict": self.verdict,
+                "exact": self.exact, "reason": self.reason}
+
+
+def _schur_decision(poly: sp.Poly) -> tuple[str, str]:
+    """Exact position of the roots of an exact polynomial relative to the unit circle."""
+    on_circle = 0
+    while poly.degree() > 0 and poly.eval(-1) == 0:
+        poly = sp.Poly(sp.quo(poly, sp.Poly(X + 1, X, domain=poly.domain)), X, domain=poly.domain)
+        on_circle += 1
+    if poly.degree() <= 0:
+        return "marginal", f"every eigenvalue of M equals -1"
+    q = moebius(poly.as_expr(), X)
+    reflected = sp.Poly(q.as_expr().subs(sp.Symbol("s"), -X), X, domain=poly.domain)
+    decision = decide_stability(reflected)
+    verdict = {"LSSP": "converges", "unstable": "diverges", "marginal": "marginal"}[decision.verdict]
+    if on_circle and verdict == "converges":
+        verdict = "marginal"
+    where = {"converges": "every eigenvalue of M inside the unit circle",
+             "diverges": "an eigenvalue of M outside the unit circle",
+             "marginal": "eigenvalue(s) of M on the unit circle, none outside"}[verdict]
+    return verdict, f"exact (Schur-Cohn via Moebius transform + Routh-Hurwitz): {where}"
+
+
+def local_convergence(method: Method, jacobian, slices: Sequence[slice]) -> Convergence:
+    """Verdict for ``method`` (with its step size) at a stationary point with Jacobian ``J``.
+    Exact when J and the hyper-parameters are exact sympy numbers, numeric otherwise."""
+    j_float = np.array(sp.Matrix(jacobian).evalf(30).tolist(), dtype=float) if _is_exact(jacobian) else np.asarray(jacobian, float)
+    radius = spectral_radius(method, j_float, slices)
+    hyper = (method.h, method.ratio, method.beta, method.gamma)
+    if _is_exact(jacobian) and all(isinstance(p, (int, sp.Integer, sp.Rational)) for p in hyper):
+        poly = characteristic_polynomial(update_jacobian(method, jacobian, slices))
+        if poly is not None:
+            verdict, reason = _schur_decision(poly)
+            return Convergence(method, radius, verdict, True, reason)
+    if abs(radius - 1) <= 1e-9:
+        verdict = "marginal"
+    else:
+        verdict = "converges" if radius < 1 else "diverges"
+    return Convergence(method, radius, verdict, False,
+                       f"numeric: spectral radius {radius:.12g} (|rho - 1| <= 1e-9 counts as marginal)")
+
+
+# --- the stable set of step sizes -----------------------------------------------------------------
+@dataclass(frozen=True)
+class StepAnalysis:
+    """Stable step sizes of a method at a point and the step size with the smallest ``rho``."""
+
+    method: Method
+    intervals: tuple[tuple[float, float], ...]
+    intervals_exact: tuple[tuple[sp.Expr, sp.Expr], ...] | None
+    exact: bool
+    how: str
+    optimal_step_size: float | None
+    optimal_spectral_radius: float | None
+
+    @property
+    def stable_interval(self) -> tuple[float, float] | None:
+        """The first stable interval (the stable set is one interval in every example we know)."""
+        return self.intervals[0] if self.intervals else None
+
+    def to_dict(self) -> dict:
+        exact = None if self.intervals_exact is None else [[sp.sstr(a), sp.sstr(b)] for a, b in self.intervals_exact]
+        return {"method": self.method.label, "method_parameters": self.method.to_dict(),
+                "stable_interval": None if self.stable_interval is None else list(self.stable_interval),
+                "stable_intervals": [list(i) for i in self.intervals], "stable_intervals_exact": exact,
+                "stable_interval_method": "exact" if self.exact else "numeric", "stable_interval_reason": self.how,
+                "optimal_step_size": self.optimal_step_size, "optimal_spectral_radius": self.optimal_spectral_radius}
+
+
+def _exact_intervals(method: Method, jacobian: sp.Matrix, slices) -> tuple | None:
+    """Exact stable set in h from the Schur-Cohn conditions, or None when out of reach."""
+    if jacobian.rows * method.memory > EXACT_MAX_SIZE:
+        return None
+    hyper = (method.ratio, method.beta, method.gamma)
+    if not all(isinstance(p, (int, sp.Integer, sp.Rational)) for p in hyper):
+        return None
+    if not all(e.is_Rational for e in jacobian):
+        return None  # solveset's polynomial inequalities are reliable over Q
+    matrix = update_jacobian(method.with_step(H), jacobian, slices)
+    conditions = unit_disk_conditions(matrix.charpoly(Z).as_expr(), Z)
+    region = reduce_conditions(method.name, conditions, [H], "stable step sizes")
+    if region.set is None:
+        return None
+    parts = region.set.args if isinstance(region.set, sp.Union) else (
+        () if region.set is sp.S.EmptySet else (region.set,))
+    if not all(isinstance(p, sp.Interval) for p in parts):
+        return None
+    return tuple((p.start, p.end) for p in parts)
+
+
+def scan_upper(method: Method, jacobian: np.ndarray) -> float:
+    """A step size beyond which no method here is stable: ``10 / (max(1, r) ||J_eff||_2)``,
+    ``J_eff = J + gamma J^T J`` (a generous multiple of the 2/|l| bound of every method)."""
+    effective = jacobian + float(method.gamma) * jacobian.T @ jacobian
+    scale = max(1.0, float(method.ratio)) * max(float(np.linalg.norm(effective, 2)), 1e-12)
+    return 10.0 / scale
+
+
+def _numeric_intervals(method: Method, j: np.ndarray, slices, points: int = 1200):
+    upper = scan_upper(method, j)
+    grid = np.unique(np.concatenate([np.geomspace(upper * 1e-6, upper, points // 2),
+                                     np.linspace(upper / points, upper, points // 2)]))
+
+    def excess(h):
+        return spectral_radius(method.with_step(float(h)), j, slices) - 1
+
+    values = np.array([excess(h) for h in grid])
+    stable = values < -STABLE_TOLERANCE
+    intervals = []
+    i = 0
+    while i < len(grid):
+        if not stable[i]:
+            i += 1
+            continue
+        k = i
+        while k + 1 < len(grid) and stable[k + 1]:
+            k += 1
+        lo = 0.0 if i == 0 else scipy.optimize.brentq(excess, grid[i - 1], grid[i], xtol=1e-14)
+        hi = upper if k == len(grid) - 1 else scipy.optimize.brentq(excess, grid[k], grid[k + 1], xtol=1e-14)
+        intervals.append((float(lo), float(hi)))
+        i = k + 1
+    how = (f"numeric: spectral radius scanned at {len(grid)} step sizes in (0, {upper:.4g}], crossings of rho = 1 "
+           "refined by brentq; intervals narrower than the grid spacing can be missed")
+    return tuple(intervals), how
+
+
+def _optimum(method: Method, j: np.ndarray, slices, intervals) -> tuple[float | None, float | None]:
+    """argmin of rho over the stable set: a 400-point grid per interval, then a bounded Brent
+    search between the grid neighbours of the best grid point."""
+    best = (None, None)
+    for lo, hi in intervals:
+        grid = np.linspace(lo, hi, 402)[1:-1]
+        radii = radius_curve(method, j, slices, grid)
+        k = int(np.argmin(radii))
+        a, b = grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)]
+        result = scipy.optimize.minimize_scalar(
+            lambda h: spectral_radius(method.with_step(float(h)), j, slices), bounds=(a, b), method="bounded",
+            options={"xatol": 1e-12 * max(hi, 1.0)})
+        h, radius = (float(result.x), float(result.fun)) if result.fun <= radii[k] else (float(grid[k]), float(radii[k]))
+        if best[1] is None or radius < best[1]:
+            best = (h, radius)
+    return best
+
+
+def analyse_steps(method: Method, jacobian, slices: Sequence[slice], exact: bool = True) -> StepAnalysis:
+    """Stable step sizes and the optimal step size of ``method`` (its ``h`` is ignored) at a
+    stationary point with Jacobian ``jacobian`` (sympy Matrix, exact or float, or numpy array)."""
+    j = np.array(sp.Matrix(jacobian).evalf(30).tolist(), dtype=float) if _is_exact(jacobian) else np.asarray(jacobian, float)
+    found = _exact_intervals(method, jacobian, slices) if exact and _is_exact(jacobian) else None
+    if found is not None:
+        intervals = tuple((float(sp.N(a, 30)), float(sp.N(b, 30))) for a, b in found)
+        how = "exact: Schur-Cohn conditions on det(z I - M(h)) (Moebius + Hurwitz), reduced by sympy solveset"
+        exact_intervals = found
+    else:
+        intervals, how = _numeric_intervals(method, j, slices)
+        exact_intervals = None
+    h, radius = _optimum(method, j, slices, intervals)
+    return StepAnalysis(method.with_step(None), intervals, exact_intervals, found is not None, how, h, radius)
