@@ -129,3 +129,24 @@ def test_given_point_not_stationary_still_reports_spectrum():
     assert not p.stationary and not p.lssp and p.residual > 0
     assert len(p.eigenvalues) == 3 and p.step.max_step_size is None
     assert "not a stationary point" in p.stability_reason
+
+
+def test_irrational_stationary_points_stay_exact():
+    from gametheory import Game, Player
+    a, b = sp.symbols("a b", real=True)
+    game = Game(Player("P", a, a**3 / 3 - 2 * a), Player("Q", b, (b - a) ** 2 / 2))
+    points = by_point(classify_game(game))
+    root2 = sp.sqrt(2)
+    assert set(points) == {(root2, root2), (-root2, -root2)}
+    good, bad = points[(root2, root2)], points[(-root2, -root2)]
+    assert good.lssp and good.dne and good.stability_method == "exact"
+    assert good.step.exact == root2 / 2  # eigenvalues 2 sqrt(2) and 1: min(2/(2 sqrt 2), 2/1)
+    assert bad.stability == "unstable" and not bad.dne
+
+
+def test_three_players_cyclic_game_is_unstable():
+    from gametheory import Game, Player
+    a, b, c = sp.symbols("a b c", real=True)
+    game = Game(Player("P", a, a * b), Player("Q", b, b * c), Player("R", c, c * a))
+    (p,) = classify_game(game).points
+    assert p.stability == "unstable"  # J is a cyclic permutation: eigenvalues are the cube roots of 1
