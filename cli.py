@@ -126,6 +126,109 @@ def stepsize(
 
 # --- neural training commands (issue 5: neural train, neural train-classifier) -------------
 
+TRAIN_DATASETS = ("mog", "mnist", "cifar10")
+
+
+@neural_app.command("train")
+@user_errors
+def neural_train(
+    dataset: str = typer.Argument(..., help="Data set: mog, mnist or cifar10."),
+    preset: str = typer.Option(None, help="Named setup with the paper's App. C values "
+                               "(default: mog-nsgan-eg, mnist-nsgan-extraadam, "
+                               "cifar10-wgangp-extraadam)."),
+    loss: str = typer.Option(None, help="nsgan, saturating, wgan (weight clipping) or wgangp."),
+    method: str = typer.Option(None, help="gd, extragradient, adam, extraadam or "
+                               "optimistic-adam."),
+    alternating: bool = typer.Option(None, "--alternating/--simultaneous",
+                                     help="Generator steps after the discriminator "
+                                     "(default: simultaneous)."),
+    iterations: int = typer.Option(None, help="Generator updates in total."),
+    lr_g: float = typer.Option(None, help="Generator learning rate."),
+    lr_d: float = typer.Option(None, help="Discriminator learning rate."),
+    beta1: float = typer.Option(None, help="Adam beta1 (both players)."),
+    beta2: float = typer.Option(None, help="Adam beta2 (both players)."),
+    n_critic: int = typer.Option(None, help="Discriminator steps per generator step."),
+    gp_weight: float = typer.Option(None, help="Gradient-penalty weight (wgangp)."),
+    clip: float = typer.Option(None, help="Weight-clipping bound (wgan)."),
+    consensus: float = typer.Option(None, help="Consensus regulariser gamma (0 = off)."),
+    batch_size: int = typer.Option(None, help="Global batch size (MoG full batch: 10000)."),
+    latent_dim: int = typer.Option(None, help="Latent dimension."),
+    width: int = typer.Option(None, help="Hidden units (MoG) or base channels (images)."),
+    mog_samples: int = typer.Option(None, help="Size of the fixed MoG sample."),
+    ema_beta: float = typer.Option(None, help="Decay of the exponential parameter average."),
+    seed: int = typer.Option(None, help="Random seed."),
+    checkpoint_every: int = typer.Option(None, help="Checkpoint every N iterations."),
+    log_every: int = typer.Option(None, help="Log metrics every N iterations."),
+    sample_every: int = typer.Option(None, help="Save samples (and IS/FID) every N iterations."),
+    data_dir: str = typer.Option(None, help="Where the MNIST/CIFAR10 files are (default: data)."),
+    download: bool = typer.Option(False, "--download", help="Fetch the standard data files "
+                                  "and verify their checksums."),
+    out: str = typer.Option(None, help="Run directory (default: runs/<preset>-<time>)."),
+    resume: str = typer.Option(None, help="Continue the run in this directory."),
+    device: str = typer.Option(None, help="cpu or cuda[:i] (default: cuda when available)."),
+    classifier: str = typer.Option(None, help="MNIST LeNet for the Inception Score "
+                                   "(default: DATA_DIR/lenet_mnist.pt when present)."),
+    inception: str = typer.Option(None, help="TorchScript Inception network for CIFAR10 "
+                                  "FID/IS."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    """Train a GAN of the paper's appendix C; checkpoints go to the run directory.
+
+    Launch under `torchrun --nproc-per-node N` for data-parallel training."""
+    if dataset not in TRAIN_DATASETS:
+        raise GameError(f"unknown data set {dataset!r}; choose one of {', '.join(TRAIN_DATASETS)}")
+    from neural.train_launch import launch_training
+    from neural.train_render import RichReporter
+
+    overrides = dict(loss=loss, method=method, alternating=alternating, iterations=iterations,
+                     lr_g=lr_g, lr_d=lr_d, beta1=beta1, beta2=beta2, n_critic=n_critic,
+                     gp_weight=gp_weight, clip=clip, consensus=consensus, batch_size=batch_size,
+                     latent_dim=latent_dim, width=width, mog_samples=mog_samples,
+                     ema_beta=ema_beta, seed=seed, checkpoint_every=checkpoint_every,
+                     log_every=log_every, sample_every=sample_every, data_dir=data_dir)
+    summary = launch_training(
+        dataset, preset, overrides, out=out, resume=resume, device=device, download=download,
+        classifier=classifier, inception=inception,
+        reporter=None if quiet else RichReporter(f"{dataset} GAN"),
+        notify=lambda text: typer.echo(f"note: {text}", err=True))
+    if not summary["is_main"]:
+        return
+    last = summary["last"] or {}
+    shown = "  ".join(f"{k} {v:.4g}" for k, v in last.items()
+                      if k.startswith("loss_") or k in ("w1", "ks"))
+    typer.echo(f"iteration {summary['iteration']} on {summary['device']}: {shown}")
+    typer.echo(f"checkpoint: {summary['checkpoint']}")
+    if summary["interrupted"]:
+        typer.echo(f"interrupted; continue with --resume {summary['run_dir']}", err=True)
+        raise typer.Exit(130)
+
+
+@neural_app.command("train-classifier")
+@user_errors
+def neural_train_classifier(
+    dataset: str = typer.Argument(..., help="Only mnist: the LeNet behind the Inception Score."),
+    data_dir: str = typer.Option("data", help="Where the MNIST files are."),
+    download: bool = typer.Option(False, "--download", help="Fetch the MNIST files first."),
+    out: str = typer.Option(None, help="Weights file (default: DATA_DIR/lenet_mnist.pt)."),
+    epochs: int = typer.Option(3, min=1, help="Training epochs."),
+    seed: int = typer.Option(0, help="Random seed."),
+    device: str = typer.Option(None, help="cpu or cuda (default: cuda when available)."),
+) -> None:
+    """Train the LeNet classifier used for the MNIST Inception Score; reports test accuracy."""
+    if dataset != "mnist":
+        raise GameError(f"train-classifier supports mnist only, not {dataset!r}")
+    from neural.train_classifier import train_mnist_classifier
+    from neural.train_launch import choose_device
+
+    if download:
+        from neural.data import download as fetch_data
+
+        fetch_data("mnist", data_dir)
+    summary = train_mnist_classifier(
+        data_dir, out, epochs=epochs, seed=seed, device=choose_device(device),
+        progress=lambda epoch, loss: typer.echo(f"epoch {epoch}: training loss {loss:.4f}"))
+    typer.echo(f"test accuracy {summary['test_accuracy']:.4f}; saved to {summary['path']}")
+
 
 if __name__ == "__main__":
     sys.exit(app())

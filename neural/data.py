@@ -237,8 +237,8 @@ def download(dataset: str, data_dir: str | Path) -> None:
 def _require(paths: list[Path], what: str, data_dir: Path) -> None:
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
-        raise DataError(f"{what} files missing: put {', '.join(missing)} there "
-                        f"(or pass --download to fetch them into {data_dir})")
+        raise DataError(f"{what} files missing: {', '.join(missing)} (put the standard files "
+                        f"there, or pass --download to fetch them into {data_dir})")
 
 
 # --- data sets as tensors ----------------------------------------------------------------------

@@ -149,6 +149,23 @@ class ResNetDiscriminator(nn.Module):
         return self.linear(self.blocks(x).sum(dim=(2, 3))).squeeze(1)
 
 
+class LeNet(nn.Module):
+    """LeNet-5 style MNIST classifier (28x28 -> 10 logits), the paper's Inception-Score
+    network on MNIST (App. C.2)."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+        )
+        self.classifier = nn.Sequential(nn.Linear(16 * 5 * 5, 120), nn.ReLU(),
+                                        nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+
+    def forward(self, x):
+        return self.classifier(self.features(x).flatten(1))
+
+
 def build_players(dataset: str, latent_dim: int, width: int | None = None
                   ) -> dict[str, nn.Module]:
     """Generator and discriminator of ``dataset`` in player order {"G": ..., "D": ...}.

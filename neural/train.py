@@ -96,6 +96,7 @@ class Trainer:
         self.stats: dict[str, torch.Tensor] = {}
         self._stop_requested = False
         self.last_checkpoint: Path | None = None
+        self.evaluator = None  # optional: generate -> {metric: value}, run with the samples
 
     # --- one iteration ------------------------------------------------------------------------
     @property
@@ -176,13 +177,15 @@ class Trainer:
 
     # --- evaluation and logging -------------------------------------------------------------------
     @torch.no_grad()
-    def generate(self) -> torch.Tensor:
-        """Samples of the current generator on the fixed evaluation latents (eval mode)."""
+    def generate(self, z: torch.Tensor | None = None) -> torch.Tensor:
+        """Samples of the current generator (eval mode) on latents ``z``, by default the fixed
+        evaluation latents; on the CPU."""
         generator = self.players["G"]
         was_training = generator.training
         generator.eval()
         try:
-            return generator(self.eval_z).float().cpu()
+            z = self.eval_z if z is None else z.to(self.device)
+            return generator(z).float().cpu()
         finally:
             generator.train(was_training)
 
@@ -242,6 +245,10 @@ class Trainer:
                             handle.write(json.dumps(last_record) + "\n")
                 if self.is_main and it % config.sample_every == 0:
                     self.save_samples()
+                    if self.evaluator is not None:
+                        with open(metrics_file, "a") as handle:
+                            evaluation = {"iteration": it, **self.evaluator(self.generate)}
+                            handle.write(json.dumps(evaluation) + "\n")
                 if it % config.checkpoint_every == 0:
                     self.save()
                 if reporter is not None:
@@ -270,6 +277,8 @@ def start_run(config: TrainConfig, run_dir: str | Path, device=None, distributed
     if list_checkpoints(run_dir) or (run_dir / "config.json").exists():
         raise CheckpointError(f"{run_dir} already holds a run; continue it with --resume "
                               f"{run_dir} or choose another --out")
+    if distributed is not None:  # every rank has checked before rank 0 writes
+        distributed.barrier()
     trainer = Trainer(config, run_dir, device, distributed)
     if trainer.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)

@@ -88,12 +88,12 @@ class RichReporter:
 
     def __init__(self, description: str = "training"):
         from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
+                                   TimeElapsedColumn)
 
         self._progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[speed]}"),
-            TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[losses]}"),
+            TextColumn("[bold]{task.description}"), BarColumn(bar_width=16),
+            MofNCompleteColumn(), TextColumn("{task.fields[speed]}"), TimeElapsedColumn(),
+            TextColumn("{task.fields[losses]}"),
             transient=False,
         )
         self._description = description
