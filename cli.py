@@ -124,6 +124,164 @@ def stepsize(
 
 # --- neural analysis commands (issue 4: neural eigs, neural classify, neural path-angle) ---
 
+TARGET_HELP = ("A built-in game or game file (*.toml), analysed at --point; or a checkpoint "
+               "(a training run directory or a .pt file).")
+NEURAL_POINT_HELP = ("State of a built-in game or game file: NAME=VALUE, one per parameter "
+                     "(default: its stationary point, if it has exactly one).")
+DEVICE_HELP = "auto (CUDA when available), cpu or cuda."
+DTYPE_HELP = "auto (float64 for symbolic games, the checkpoint's dtype otherwise), float32 or float64."
+
+
+def neural_options(device: str, dtype: str):
+    """Parse --device and --dtype into keyword arguments (torch imported here, never by
+    symbolic commands)."""
+    import torch
+
+    from gametheory.errors import OptionError
+
+    if device not in ("auto", "cpu", "cuda"):
+        raise OptionError(f"--device must be auto, cpu or cuda, got {device!r}")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise OptionError("--device cuda: no CUDA device is available")
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    dtypes = {"auto": None, "float32": torch.float32, "float64": torch.float64}
+    if dtype not in dtypes:
+        raise OptionError(f"--dtype must be auto, float32 or float64, got {dtype!r}")
+    return {"device": torch.device(device), "dtype": dtypes[dtype]}
+
+
+@neural_app.command("eigs")
+@user_errors
+def neural_eigs(
+    target: str = typer.Argument(..., help=TARGET_HELP),
+    point: list[str] = typer.Option(None, "--point", help=NEURAL_POINT_HELP),
+    k: int = typer.Option(20, "--k", help="Number of eigenvalues."),
+    which: str = typer.Option("LM", "--which", help="LM: largest magnitude; LI: largest imaginary "
+                              "part; SR: smallest real part (leftmost, decides LSSP; shifted solve)."),
+    block: str = typer.Option("game", "--block", help="game: the Jacobian J; a player name: that "
+                              "player's Hessian of its own loss (diagonal block of J)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+    plot: str = typer.Option(None, "--plot", help="Write the eigenvalues in the complex plane to FILE (png/pdf/svg)."),
+    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    dtype: str = typer.Option("auto", "--dtype", help=DTYPE_HELP),
+) -> None:
+    """Top-k eigenvalues of the game Jacobian (or of a player's Hessian), matrix-free.
+
+    Each eigenvalue comes with its residual ||A u - l u|| (unit u, computed on J^T, which has the
+    same eigenvalues and the cheaper product); a solve that did not converge returns what
+    converged with converged=false.
+    """
+    import warnings
+
+    from gametheory.errors import OptionError
+    from neural import render
+    from neural.eigen import top_eigenvalues
+    from neural.operators import JacobianOperator
+    from neural.targets import resolve_target
+
+    which = which.upper()
+    resolved = resolve_target(target, point, **neural_options(device, dtype))
+    game = resolved.game
+    if block == "game":
+        op = JacobianOperator(game, transpose=True)
+    elif block in game.player_names:
+        op = JacobianOperator(game, rows=[block], cols=[block], transpose=True)
+    else:
+        raise OptionError(f"--block must be game or a player ({', '.join(game.player_names)}), got {block!r}")
+    with warnings.catch_warnings(), render.progress_bar(f"eigs {which}: products", console(stderr=True)) as advance:
+        warnings.simplefilter("ignore", RuntimeWarning)
+        result = top_eigenvalues(op, k=k, which=which, progress=advance)
+    if plot:
+        render.save_eigen_plot(result, plot, f"{resolved.label}: {block}, {which}")
+    if as_json:
+        emit_json({**result.to_dict(), "target": resolved.label, "block": block})
+    else:
+        render.print_eigen(result, resolved.label, block, console())
+
+
+@neural_app.command("classify")
+@user_errors
+def neural_classify(
+    target: str = typer.Argument(..., help=TARGET_HELP),
+    point: list[str] = typer.Option(None, "--point", help=NEURAL_POINT_HELP),
+    grad_tol: float = typer.Option(1e-6, "--grad-tol", help="A state is stationary when ||v|| <= this."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    dtype: str = typer.Option("auto", "--dtype", help=DTYPE_HELP),
+) -> None:
+    """Is the state a stationary point, an LSSP (leftmost eigenvalue of J), a DNE (each player's
+    smallest Hessian eigenvalue)? How much rotation? Each verdict says certified or indicative."""
+    import warnings
+
+    from gametheory.errors import OptionError
+    from neural import render
+    from neural.classify import classify_state
+    from neural.targets import resolve_target
+
+    if not grad_tol >= 0:
+        raise OptionError(f"--grad-tol must be non-negative, got {grad_tol}")
+    resolved = resolve_target(target, point, **neural_options(device, dtype))
+    with warnings.catch_warnings(), render.progress_bar("classify: products", console(stderr=True)) as advance:
+        warnings.simplefilter("ignore", RuntimeWarning)
+        report = classify_state(resolved.game, grad_tol=grad_tol, progress=advance)
+    if as_json:
+        emit_json({**report.to_dict(), "target": resolved.label})
+    else:
+        render.print_classification(report, resolved.label, console())
+
+
+@neural_app.command("path-angle")
+@user_errors
+def neural_path_angle(
+    start: str = typer.Argument(..., help="Start state: a checkpoint, or NAME=VALUE,... with --game."),
+    ends: list[str] = typer.Argument(..., help="End state(s), same form as START; several give the median and IQR."),
+    game: str = typer.Option(None, "--game", help="A built-in game or game file: then START and END are "
+                             "points written NAME=VALUE,NAME=VALUE,... (e.g. theta=1,phi=-0.5)."),
+    alpha_range: tuple[float, float] = typer.Option((-0.1, 1.1), "--range", help="Alpha interval A B (extrapolation allowed)."),
+    points: int = typer.Option(100, "--points", help="Number of alpha points."),
+    clip: list[str] = typer.Option(None, "--clip", help="WGAN weight clipping of a player, PLAYER=C: "
+                                   "drop gradient coordinates a clipped step cannot move (eq. 24)."),
+    chunk: int = typer.Option(None, "--chunk", help="Alpha points per vmap pass (default 1 on CPU, 16 on CUDA)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+    plot: str = typer.Option(None, "--plot", help="Write the path-angle/path-norm figure to FILE."),
+    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    dtype: str = typer.Option("auto", "--dtype", help=DTYPE_HELP),
+) -> None:
+    """Path-angle (eq. 7 of Berard et al.): cosine between the vector field and the straight path
+    from START to END, with the path-norm and each player's gradient norm and loss.
+
+    START and END are checkpoints of one run, or, with --game, points of a symbolic game.
+    """
+    from gametheory.errors import OptionError
+    from gametheory.parsing import parse_number
+    from neural import render
+    from neural.path_angle import path_angle
+    from neural.targets import resolve_path_states
+
+    clips = {}
+    for item in clip or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise OptionError(f"--clip {item!r} is not of the form PLAYER=C")
+        clips[name.strip()] = float(parse_number(value))
+    nn_game, start_omega, end_omegas = resolve_path_states(start, ends, game, **neural_options(device, dtype))
+    for name in clips:
+        if name not in nn_game.player_names:
+            raise OptionError(f"--clip names unknown player {name!r} (players: {', '.join(nn_game.player_names)})")
+    total = points * len(end_omegas)
+    with render.progress_bar("path-angle: alpha points", console(stderr=True), total) as advance:
+        result = path_angle(nn_game, start_omega, end_omegas, a=alpha_range[0], b=alpha_range[1],
+                            points=points, chunk=chunk, clip=clips, progress=advance)
+    if plot:
+        more = f" and {len(ends) - 1} more end states" if len(ends) > 1 else ""
+        render.save_path_angle_plot(result, plot, f"path-angle: {start} -> {ends[0]}{more}")
+    if as_json:
+        emit_json(result.to_dict())
+    else:
+        render.print_path_angle(result, console())
+
+
 # --- neural training commands (issue 5: neural train, neural train-classifier) -------------
 
 TRAIN_DATASETS = ("mog", "mnist", "cifar10")

@@ -39,7 +39,7 @@ _ORDER = {
     "LA": lambda lam: -lam.real,
     "SA": lambda lam: lam.real,
 }
-Progress = Callable[[int], None]
+Progress = Callable[[int], None]  # called with the number of operator products just done
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ def _krylov(op: GameOperator, k: int, which: str, tol: float | None, ncv: int | 
     tol = default_tol(op) if tol is None else tol
     linop = _Counting(target, progress)
     symmetric = op.symmetric
-    arpack_which = {"LI": "LI", "LM": "LM", "SR": "SR", "LA": "LA", "SA": "SA"}[which]
+    arpack_which = "SA" if symmetric and which == "SR" else which  # eigsh knows no SR
     notes = []
     k_eff = min(k, n - 2)
     if k_eff < k:
@@ -174,14 +174,13 @@ class _Counting(spla.LinearOperator):
     """A scipy adapter that reports progress after each product."""
 
     def __init__(self, op: GameOperator, progress: Progress | None):
-        self.inner, self.progress, self.count = op.to_scipy(), progress, 0
+        self.inner, self.progress = op.to_scipy(), progress
         super().__init__(dtype=self.inner.dtype, shape=self.inner.shape)
 
     def _matvec(self, x):
         out = self.inner.matvec(x)
-        self.count += 1
         if self.progress:
-            self.progress(self.count)
+            self.progress(1)
         return out
 
 
@@ -194,6 +193,9 @@ def top_eigenvalues(op: GameOperator, k: int = 20, which: str = "LM", *,
     _check_k(op, k)
     if which not in WHICH:
         raise OptionError(f"which must be one of {', '.join(WHICH)}, got {which!r}")
+    if which == "LI" and op.symmetric:
+        raise OptionError("a symmetric operator (a player's Hessian) has real eigenvalues: "
+                          "use LM or SR")
     if which == "SR":
         return leftmost_eigenvalues(op, k, tol=tol, ncv=ncv, maxiter=maxiter,
                                     dense_below=dense_below, progress=progress)

@@ -27,7 +27,7 @@ from torch.func import vmap
 from gametheory.errors import OptionError, PointError
 from neural.game import NeuralGame
 
-PathProgress = Callable[[int, int], None]
+PathProgress = Callable[[int], None]  # called with the number of alpha points just done
 
 
 def _summary(values: np.ndarray) -> dict:
@@ -115,7 +115,6 @@ def path_angle(game: NeuralGame, start: torch.Tensor, ends: Sequence[torch.Tenso
 
     batched = vmap(lambda alpha, s, d: evaluate(s + alpha * d), in_dims=(0, None, None))
     rows = {"cosine": [], "norm": [], "grads": [], "losses": []}
-    total, done = len(ends) * points, 0
     for end in ends:
         delta = end.detach().to(game.device, game.dtype) - start
         delta_norm = torch.linalg.vector_norm(delta)
@@ -132,9 +131,8 @@ def path_angle(game: NeuralGame, start: torch.Tensor, ends: Sequence[torch.Tenso
             states = start + part[:, None] * delta
             fields.append(clip_filter(game, states, f.detach(), clip))
             losses.append(l.detach())
-            done += len(part)
             if progress:
-                progress(done, total)
+                progress(len(part))
         field, loss = torch.cat(fields), torch.cat(losses)
         norm = torch.linalg.vector_norm(field, dim=1)
         cosine = torch.where(norm > 0, field @ delta / (norm * delta_norm), torch.zeros_like(norm))

@@ -1,0 +1,115 @@
+"""What a neural CLI command analyses: a TARGET string resolved to a ``NeuralGame`` and a state.
+
+- A checkpoint: an existing directory (a training run: its latest checkpoint) or a ``*.pt``
+  file. Protocol: ``neural.checkpoint.load_neural_game(path, device=None, dtype=None)`` returns
+  ``(NeuralGame at the checkpoint's parameters with a fixed seeded evaluation batch, metadata)``.
+- Otherwise a built-in game or a game file (``*.toml``), compiled by the bridge at ``--point``
+  (``NAME=VALUE`` per parameter); without ``--point``, at the game's stationary point if it has
+  exactly one.
+- Path-angle states for symbolic games are point strings ``NAME=VALUE,NAME=VALUE,...``.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sympy as sp
+import torch
+
+from gametheory.errors import GameError, OptionError, PointError
+from neural.game import NeuralGame
+
+
+@dataclass(frozen=True)
+class Target:
+    game: NeuralGame
+    label: str
+    kind: str  # "checkpoint" | "symbolic"
+    metadata: dict = field(default_factory=dict)
+
+
+def is_checkpoint(target: str) -> bool:
+    return Path(target).is_dir() or target.endswith(".pt")
+
+
+def load_checkpoint_game(path: str, device=None, dtype=None) -> tuple[NeuralGame, dict]:
+    """The checkpoint protocol, imported lazily from the training layer."""
+    try:
+        from neural.checkpoint import load_neural_game
+    except ImportError:
+        raise GameError("checkpoint targets need the training layer "
+                        "(neural.checkpoint.load_neural_game), which is not installed") from None
+    return load_neural_game(path, device=device, dtype=dtype)
+
+
+def _symbolic_point(game, points: Sequence[str] | None):
+    from gametheory import parsing, stationary_points
+
+    if points:
+        return parsing.parse_point(points, game), "--point"
+    search = stationary_points(game)
+    if len(search.points) == 1 and not search.families:
+        return search.points[0].as_dict(game.params), "its stationary point"
+    listed = "; ".join(" ".join(f"{s.name}={sp.sstr(v)}" for s, v in zip(game.params, p.values))
+                       for p in search.points[:4])
+    what = (f"{len(search.points)} stationary points ({listed}{'; ...' if len(search.points) > 4 else ''})"
+            if search.points else "no isolated stationary point")
+    if search.families:
+        what += f" and {len(search.families)} famil{'y' if len(search.families) == 1 else 'ies'}"
+    raise PointError(f"{game.name} has {what}: choose the state with --point NAME=VALUE")
+
+
+def resolve_target(target: str, points: Sequence[str] | None = None, *, device=None,
+                   dtype: torch.dtype | None = None) -> Target:
+    """A checkpoint, or a symbolic game at ``--point`` (see module docstring)."""
+    if is_checkpoint(target):
+        if points:
+            raise OptionError("--point applies to built-in games and game files, not checkpoints")
+        game, meta = load_checkpoint_game(target, device, dtype)
+        return Target(game, str(meta.get("path", target)), "checkpoint", meta)
+    from gametheory import resolve_game
+    from neural.bridge import compile_game, point_vector
+
+    symbolic = resolve_game(target)
+    point, source = _symbolic_point(symbolic, points)
+    game = compile_game(symbolic, point, device=device, dtype=dtype or torch.float64)
+    values = ", ".join(f"{s.name}={v:g}" for s, v in zip(symbolic.params, point_vector(symbolic, point)))
+    return Target(game, f"{symbolic.name} at {values} ({source})", "symbolic")
+
+
+def resolve_path_states(start: str, ends: Sequence[str], game_name: str | None = None, *,
+                        device=None, dtype: torch.dtype | None = None
+                        ) -> tuple[NeuralGame, torch.Tensor, list[torch.Tensor]]:
+    """The game and the start/end states of a path-angle request.
+
+    With ``game_name`` (a built-in game or game file) START and END are point strings
+    ``NAME=VALUE,...``; otherwise they are checkpoints of one run (the game, its loss and
+    evaluation batch, come from START)."""
+    if game_name is not None:
+        from gametheory import parsing, resolve_game
+        from neural.bridge import compile_game, point_vector
+
+        symbolic = resolve_game(game_name)
+
+        def state(text: str) -> torch.Tensor:
+            items = [item for item in text.split(",") if item.strip()]
+            point = parsing.parse_point(items, symbolic)
+            return torch.tensor(point_vector(symbolic, point), dtype=dtype or torch.float64)
+
+        start_omega = state(start)
+        game = compile_game(symbolic, start_omega.tolist(), device=device, dtype=dtype or torch.float64)
+        return game, start_omega, [state(end) for end in ends]
+    for text in (start, *ends):
+        if not is_checkpoint(text):
+            raise OptionError(f"{text!r} is not a checkpoint (a run directory or a .pt file); "
+                              "for a built-in game or game file pass --game and NAME=VALUE,... states")
+    game, _ = load_checkpoint_game(start, device, dtype)
+    end_states = []
+    for text in ends:
+        other, _ = load_checkpoint_game(text, device, dtype)
+        if other.param_count != game.param_count:
+            raise OptionError(f"{text} has {other.param_count} parameters, {start} has "
+                              f"{game.param_count}: not the same model")
+        end_states.append(other.omega())
+    return game, game.omega(), end_states
