@@ -170,13 +170,15 @@ class NeuralGame:
     def state_dicts(self, omega: torch.Tensor | None = None) -> dict[str, dict[str, torch.Tensor]]:
         """Player name -> {parameter name: tensor} at ``omega`` (default: the game's state)."""
         omega = self._omega if omega is None else omega
-        return {layout.name: self._unflatten(layout, omega) for layout in self._layouts}
+        return {layout.name: self._unflatten(layout, omega[layout.slice]) for layout in self._layouts}
 
-    def _unflatten(self, layout: _PlayerLayout, omega: torch.Tensor) -> dict[str, torch.Tensor]:
-        out, start = {}, layout.offset
+    @staticmethod
+    def _unflatten(layout: _PlayerLayout, block: torch.Tensor) -> dict[str, torch.Tensor]:
+        """One player's parameter tensors as views of its flat block of omega."""
+        out, start = {}, 0
         for name, shape in zip(layout.names, layout.shapes):
             n = int(torch.Size(shape).numel())
-            out[name] = omega[start:start + n].view(shape)
+            out[name] = block[start:start + n].view(shape)
             start += n
         return out
 
@@ -190,11 +192,18 @@ class NeuralGame:
             raise KeyError(f"no player {name!r}; players are {', '.join(self.player_names)}") from None
 
     # --- functions of omega (pure: usable under torch.func transforms) ------------------------
-    def losses_at(self, omega: torch.Tensor, batch: Any) -> torch.Tensor:
-        """The players' losses at ``omega`` on one batch, stacked in player order (shape (n,))."""
+    def loss_terms(self, omega: torch.Tensor, batch: Any) -> list[torch.Tensor]:
+        """The players' losses at ``omega`` on one batch as separate scalars in player order
+        (separate so that differentiating one never walks the others' graphs)."""
+        return self._loss_terms({layout.name: self._unflatten(layout, omega[layout.slice])
+                                 for layout in self._layouts}, batch)
+
+    def _loss_terms(self, params: Mapping[str, dict[str, torch.Tensor]], batch: Any
+                    ) -> list[torch.Tensor]:
+        """Losses from each player's {parameter name: tensor}, buffers cloned per call."""
         bound = {}
         for layout in self._layouts:
-            tensors = self._unflatten(layout, omega)
+            tensors = dict(params[layout.name])
             tensors.update({k: v.clone() for k, v in layout.constants.items()})
             bound[layout.name] = BoundPlayer(layout.module, tensors)
         values = self.loss_fn(bound, batch)
@@ -207,38 +216,56 @@ class NeuralGame:
             if not isinstance(value, torch.Tensor) or value.numel() != 1:
                 raise ValueError(f"the loss of player {name!r} must be a scalar tensor")
             out.append(value.reshape(()))
-        return torch.stack(out)
+        return out
 
-    def field_and_losses_at(self, omega: torch.Tensor, batch: Any,
-                            players: Sequence[str] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Own-loss gradients ``[grad_{theta_i} L_i]`` of the selected players (default all, in
-        player order) and all players' losses at ``omega`` on one batch. Pure torch.func (one
-        forward, one pullback per player), so it composes with vmap, jvp and jacfwd."""
+    def losses_at(self, omega: torch.Tensor, batch: Any) -> torch.Tensor:
+        """The players' losses at ``omega`` on one batch, stacked in player order (shape (n,))."""
+        return torch.stack(self.loss_terms(omega, batch))
+
+    def functional_field(self, omega: torch.Tensor, batch: Any,
+                         players: Sequence[str] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(v, losses)`` on one batch: the selected players' own-loss gradients
+        ``[grad_{theta_i} L_i]`` (default all, in player order) and all players' losses.
+        Pure torch.func (one forward, one pullback per player), so it composes with vmap, jvp
+        and jacfwd; eager callers use the faster ``field_and_losses``."""
         chosen = self._chosen(players)
         losses, pullback = vjp(lambda w: self.losses_at(w, batch), omega)
         eye = torch.eye(len(self._layouts), device=omega.device, dtype=losses.dtype)
         parts = [pullback(eye[i])[0][self._layouts[i].slice] for i in chosen]
         return torch.cat(parts), losses
 
-    def field_at(self, omega: torch.Tensor, batch: Any,
-                 players: Sequence[str] | None = None) -> torch.Tensor:
-        """The selected players' own-loss gradients at ``omega`` on one batch (see above)."""
-        return self.field_and_losses_at(omega, batch, players)[0]
+    def _own_gradients(self, omega: torch.Tensor, batch: Any, players: Sequence[str] | None,
+                       create_graph: bool):
+        """Autograd: each selected player's loss differentiated w.r.t. its own parameter leaves
+        only, so autograd prunes what that loss does not need (no gradient of the other
+        players' weights). Returns ``(v, leaves by player, losses)``."""
+        params = {layout.name: {k: t.detach().clone().requires_grad_()
+                                for k, t in self._unflatten(layout, omega[layout.slice]).items()}
+                  for layout in self._layouts}
+        losses = self._loss_terms(params, batch)
+        chosen, parts = self._chosen(players), []
+        for n, i in enumerate(chosen):
+            own = list(params[self._layouts[i].name].values())
+            grads = torch.autograd.grad(losses[i], own, create_graph=create_graph,
+                                        retain_graph=create_graph or n < len(chosen) - 1,
+                                        allow_unused=True, materialize_grads=True)
+            parts += [g.reshape(-1) for g in grads]
+        return torch.cat(parts), {name: list(p.values()) for name, p in params.items()}, losses
+
+    def field_and_losses(self, omega: torch.Tensor, batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(v, losses)`` on one batch, detached (eager autograd, pruned per player)."""
+        with torch.enable_grad():
+            field, _, losses = self._own_gradients(omega, batch, None, create_graph=False)
+        return field.detach(), torch.stack([l.detach() for l in losses])
 
     def field_graph(self, omega: torch.Tensor, batch: Any, players: Sequence[str] | None = None
-                    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+                    ) -> tuple[torch.Tensor, dict[str, list[torch.Tensor]]]:
         """The selected players' own-loss gradients on one batch as a differentiable autograd
-        graph: returns ``(v, leaves)`` where ``leaves[name]`` is that player's parameter block
-        (a leaf requiring grad). Each gradient is taken only w.r.t. its own player's leaf, so
-        autograd prunes what that player's loss does not need. Products with the Jacobian are
-        backward passes through this graph (see ``neural.operators``)."""
-        leaves = {layout.name: omega[layout.slice].detach().requires_grad_()
-                  for layout in self._layouts}
-        losses = self.losses_at(torch.cat(list(leaves.values())), batch)
-        chosen = self._chosen(players)
-        parts = [torch.autograd.grad(losses[i], leaves[self._layouts[i].name], create_graph=True,
-                                     retain_graph=True)[0] for i in chosen]
-        return torch.cat(parts), leaves
+        graph: ``(v, leaves)`` with ``leaves[name]`` that player's parameter tensors (leaves
+        requiring grad, in omega's order). Products with the Jacobian are backward passes
+        through this graph (see ``neural.operators``)."""
+        field, leaves, _ = self._own_gradients(omega, batch, players, create_graph=True)
+        return field, leaves
 
     def _chosen(self, players: Sequence[str] | None) -> list[int]:
         if players is None:
@@ -253,15 +280,10 @@ class NeuralGame:
             total = sum(self.losses_at(omega, b) for b in self.batches) / len(self.batches)
         return dict(zip(self.player_names, total.tolist()))
 
-    def vector_field(self, omega: torch.Tensor | None = None,
-                     players: Sequence[str] | None = None) -> torch.Tensor:
+    def vector_field(self, omega: torch.Tensor | None = None) -> torch.Tensor:
         """The game vector field v(omega), averaged over batches (detached)."""
         omega = self._resolve(omega).detach()
-        total = None
-        for batch in self.batches:
-            part = self.field_at(omega, batch, players).detach()
-            total = part if total is None else total + part
-        return total / len(self.batches)
+        return sum(self.field_and_losses(omega, b)[0] for b in self.batches) / len(self.batches)
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{l.name}: {l.size}" for l in self._layouts)

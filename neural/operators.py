@@ -122,13 +122,13 @@ class JacobianOperator(GameOperator):
 
     def _jtu_graph(self, v: torch.Tensor, leaves: dict, w: torch.Tensor, create_graph: bool):
         """``J[rows, cols]^T w`` from a gradient graph (zero where a block does not depend)."""
-        inputs = [leaves[n] for n in self.cols]
+        inputs = [t for n in self.cols for t in leaves[n]]
         if not v.requires_grad:
             return torch.zeros(self.shape[0] if self.transpose else self.shape[1],
                                device=self.device, dtype=self.dtype)
         grads = torch.autograd.grad(v, inputs, w, retain_graph=True, create_graph=create_graph,
                                     allow_unused=True, materialize_grads=True)
-        return torch.cat(grads)
+        return torch.cat([g.reshape(-1) for g in grads])
 
     def _retained(self) -> list:
         if self._graphs is None:
@@ -163,7 +163,7 @@ class JacobianOperator(GameOperator):
         if self.transpose:
             v, leaves = self.game.field_graph(self.omega, batch, self.rows)
             return self._jtu_graph(v, leaves, u, create_graph=False)
-        field = lambda w: self.game.field_at(w, batch, self.rows)  # noqa: E731
+        field = lambda w: self.game.functional_field(w, batch, self.rows)[0]  # noqa: E731
         return jvp(field, (self.omega,), (self._embed_cols(u),))[1]
 
     def release(self) -> None:
@@ -204,5 +204,6 @@ def dense_jacobian(game: NeuralGame, omega: torch.Tensor | None = None,
         raise OptionError(f"the dense Jacobian of {game.param_count} parameters is too large "
                           f"(limit {max_size}); use the matrix-free operators")
     omega = (game.omega() if omega is None else omega).detach()
-    total = sum(jacfwd(lambda w, b=batch: game.field_at(w, b))(omega) for batch in game.batches)
+    total = sum(jacfwd(lambda w, b=batch: game.functional_field(w, b)[0])(omega)
+                for batch in game.batches)
     return total / len(game.batches)

@@ -12,8 +12,8 @@ coordinate is dropped where ``|phi_j| = c`` and ``sign(grad_j) = -sign(phi_j)`` 
 by clipping would not move it).
 
 Several alpha points are evaluated per pass with ``vmap`` over ``functional_call`` in chunks of
-``chunk`` (bounding memory); ``chunk=1`` evaluates one point per pass, which measured faster on
-CPU, so it is the CPU default.
+``chunk`` (bounding memory). ``chunk=1`` evaluates one point per pass with eager autograd pruned
+per player, which measured faster on CPU (bench/RESULTS.md), so it is the CPU default.
 """
 from __future__ import annotations
 
@@ -105,15 +105,16 @@ def path_angle(game: NeuralGame, start: torch.Tensor, ends: Sequence[torch.Tenso
     alphas = torch.linspace(a, b, points, dtype=game.dtype, device=game.device)
     start = start.detach().to(game.device, game.dtype)
 
-    def evaluate(omega):
+    def average(evaluate, omega):
         """(field, losses) at omega, averaged over the evaluation batches."""
         field = losses = 0
         for batch in game.batches:
-            f, l = game.field_and_losses_at(omega, batch)
+            f, l = evaluate(omega, batch)
             field, losses = field + f, losses + l
         return field / len(game.batches), losses / len(game.batches)
 
-    batched = vmap(lambda alpha, s, d: evaluate(s + alpha * d), in_dims=(0, None, None))
+    batched = vmap(lambda alpha, s, d: average(game.functional_field, s + alpha * d),
+                   in_dims=(0, None, None))
     rows = {"cosine": [], "norm": [], "grads": [], "losses": []}
     for end in ends:
         delta = end.detach().to(game.device, game.dtype) - start
@@ -124,7 +125,7 @@ def path_angle(game: NeuralGame, start: torch.Tensor, ends: Sequence[torch.Tenso
         for i in range(0, points, chunk):
             part = alphas[i:i + chunk]
             if len(part) == 1:
-                f, l = evaluate(start + part[0] * delta)
+                f, l = average(game.field_and_losses, start + part[0] * delta)
                 f, l = f[None], l[None]
             else:
                 f, l = batched(part, start, delta)

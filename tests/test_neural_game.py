@@ -40,10 +40,17 @@ def test_layout_and_vector_field_match_autograd():
     assert game.losses() == pytest.approx({"G": out["G"].item(), "D": out["D"].item()}, abs=1e-14)
 
 
-def test_batches_are_averaged():
+def test_batches_are_averaged_and_eager_equals_functional():
     game, *_ = small_gan(batches=3)
-    per_batch = [game.field_at(game.omega(), b) for b in game.batches]
-    assert torch.allclose(game.vector_field(), sum(per_batch) / 3, atol=1e-15)
+    omega = game.omega()
+    per_batch = [game.functional_field(omega, b) for b in game.batches]
+    assert torch.allclose(game.vector_field(), sum(f for f, _ in per_batch) / 3, atol=1e-15)
+    for batch, (field, losses) in zip(game.batches, per_batch):
+        eager_field, eager_losses = game.field_and_losses(omega, batch)
+        assert torch.allclose(eager_field, field, atol=1e-15)
+        assert torch.allclose(eager_losses, losses, atol=1e-15)
+    only_d = game.functional_field(omega, game.batches[0], ["D"])[0]
+    assert torch.equal(only_d, per_batch[0][0][game.slices["D"]])
 
 
 def test_parameter_tensor_players():
