@@ -16,7 +16,7 @@ from .errors import PointError
 from .game import Game
 from .numbers import is_exact_number, is_zero
 from .nash import NashVerdict, PlayerNash, exact_inertia, numeric_inertia
-from .spectrum import characteristic_polynomial, decide_stability, exact_roots, numeric_roots
+from .spectrum import characteristic_polynomial, poly_text, decide_stability, exact_roots, numeric_roots
 from .stationary import Search, StationaryFamily, stationary_points
 from .stepsize import StepSize, lemma4
 
@@ -73,7 +73,7 @@ class PointReport:
             "stationary": self.stationary,
             "residual": self.residual,
             "jacobian": [[sp.sstr(e) for e in row] for row in self.jacobian.tolist()],
-            "characteristic_polynomial": None if poly is None else sp.sstr(poly.as_expr()),
+            "characteristic_polynomial": None if poly is None else poly_text(poly),
             "eigenvalues": [[l.real, l.imag] for l in self.eigenvalues],
             "eigenvalues_exact": None if self.exact_eigenvalues is None else [sp.sstr(e) for e in self.exact_eigenvalues],
             "stability": self.stability,

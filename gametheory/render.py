@@ -9,6 +9,7 @@ import math
 import sympy as sp
 
 from .classify import GameReport, PointReport
+from .spectrum import poly_text
 
 STEPSIZE_KEYS = ("point", "point_float", "exact", "stationary", "stability", "stability_method", "eigenvalues",
                  "max_step_size", "max_step_size_exact", "binding_eigenvalue", "step_size_reason")
@@ -97,7 +98,7 @@ def print_game_report(report: GameReport, console, *, header: bool = True) -> No
     for p in report.points:
         console.print(f"[bold]at ({_point_label(p)})[/]")
         if p.characteristic_polynomial is not None:
-            console.print(f"  det(xI - J) = {sp.sstr(p.characteristic_polynomial.as_expr())}")
+            console.print(f"  det(xI - J) = {poly_text(p.characteristic_polynomial)}")
         if p.exact_eigenvalues is not None:
             console.print("  eigenvalues (exact): " + ", ".join(sp.sstr(e) for e in p.exact_eigenvalues))
         console.print(f"  stability: {p.stability_reason}")
@@ -128,14 +129,15 @@ def game_report_latex(report: GameReport) -> str:
     lines = [f"% {game.name}"]
     for player in game.players:
         lines.append(f"\\mathcal{{L}}_{{{player.name}}} = {sp.latex(player.loss)}")
-    lines.append(f"v = {sp.latex(game.vector_field)}")
+    field = game.vector_field.applyfunc(lambda c: sp.expand(c) if c.is_polynomial(*game.params) else c)
+    lines.append(f"v = {sp.latex(field)}")
     lines.append(f"\\nabla v = {sp.latex(game.jacobian)}")
     for p in report.points:
         point = ", ".join(f"{sp.latex(s)} = {sp.latex(v)}" for s, v in zip(p.params, p.values))
         lines.append(f"% point ({point}): {p.stability}, {'DNE' if p.dne else 'not DNE'}")
         lines.append(f"\\nabla v({point}) = {sp.latex(p.jacobian)}")
         if p.characteristic_polynomial is not None:
-            lines.append(f"\\chi(x) = {sp.latex(p.characteristic_polynomial.as_expr())}")
+            lines.append(f"\\chi(x) = {poly_text(p.characteristic_polynomial, latex=True)}")
         if p.exact_eigenvalues is not None:
             lines.append("\\mathrm{Sp} = \\left\\{" + ", ".join(sp.latex(e) for e in p.exact_eigenvalues) + "\\right\\}")
         if p.step.exact is not None:

@@ -21,14 +21,22 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-X = sp.Symbol("x")
+X = sp.Dummy("x")
+"""The variable of characteristic polynomials: a Dummy, so that it never clashes with a game
+parameter named x (or with the variable inside a CRootOf coordinate). Render with :func:`poly_text`."""
+
+
+def poly_text(poly: sp.Poly, latex: bool = False) -> str:
+    """A characteristic polynomial as text (or LaTeX) in a plain variable x."""
+    expr = poly.as_expr(sp.Symbol("x"))
+    return sp.latex(expr) if latex else sp.sstr(expr)
 
 
 def characteristic_polynomial(matrix: sp.Matrix) -> sp.Poly | None:
     """``det(x I - J)`` over Q or an algebraic field; None if an entry is not an exact number."""
     if not all(entry.is_number and not entry.has(sp.Float) for entry in matrix):
         return None
-    expr = matrix.charpoly(X).as_expr()
+    expr = matrix.charpoly(X).as_expr(X)
     try:
         poly = sp.Poly(expr, X, extension=True)
     except (sp.PolynomialError, NotImplementedError):

@@ -36,13 +36,14 @@ class StepSize:
 
 
 def lemma4(eigenvalues: list[complex], exact_eigenvalues: list[sp.Expr] | None, stability: str) -> StepSize:
-    """Lemma 4 bound from the eigenvalues; exact when the eigenvalues are explicit radicals."""
+    """Lemma 4 bound from the eigenvalues; exact when the eigenvalues are explicit radicals
+    (not when they involve implicit CRootOf numbers)."""
     if stability != "LSSP":
         return StepSize(None, None, None, f"no step size converges: the point is {stability}, not LSSP")
     bounds = [step_bound(l) for l in eigenvalues]
     k = min(range(len(bounds)), key=lambda i: (round(bounds[i], 12), -eigenvalues[i].imag))
     exact = None
-    if exact_eigenvalues is not None:
+    if exact_eigenvalues is not None and not any(l.has(sp.CRootOf) for l in exact_eigenvalues):
         candidates = [sp.radsimp(sp.expand(2 * sp.re(sp.expand_complex(1 / l)))) for l in exact_eigenvalues]
         exact = min(candidates, key=lambda e: sp.N(e, 30))
         bounds[k] = float(sp.N(exact, 30))

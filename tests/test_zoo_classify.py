@@ -26,7 +26,7 @@ def test_example1_matches_paper_appendix_a2():
     p = points[(1, 1, 0)]
     assert p.jacobian == sp.Matrix([[-1, 0, -1], [0, 2, -2], [5, 4, 0]])  # eq. (17)
     x = sp.Symbol("x")
-    assert sp.expand(p.characteristic_polynomial.as_expr() - (x**3 - x**2 + 11 * x - 2)) == 0  # eq. (18)
+    assert sp.expand(p.characteristic_polynomial.as_expr(x) - (x**3 - x**2 + 11 * x - 2)) == 0  # eq. (18)
     assert p.stability == "LSSP" and p.stability_method == "exact" and p.lssp
     assert not p.dne
     assert p.nash.players[0].inertia.status == "indefinite"  # generator at a saddle of L_G
@@ -150,3 +150,16 @@ def test_three_players_cyclic_game_is_unstable():
     game = Game(Player("P", a, a * b), Player("Q", b, b * c), Player("R", c, c * a))
     (p,) = classify_game(game).points
     assert p.stability == "unstable"  # J is a cyclic permutation: eigenvalues are the cube roots of 1
+
+
+def test_implicit_algebraic_point_is_decided_exactly():
+    from gametheory import Game, Player
+    a, b = sp.symbols("a b", real=True)
+    # a^3 - a - 1 = 0 has one real root (about 1.3247), not expressible without a cubic formula
+    game = Game(Player("P", a, a**4 / 4 - a**2 / 2 - a), Player("Q", b, (b - a) ** 2 / 2))
+    (p,) = classify_game(game).points
+    assert isinstance(p.values[0], sp.CRootOf) and p.exact
+    assert p.stability == "LSSP" and p.stability_method == "exact" and p.dne
+    assert float(p.values[0]) == pytest.approx(1.324717957244746)
+    # eigenvalues 3a^2 - 1 (about 4.26) and 1: Lemma 4 binds at 2 / (3a^2 - 1)
+    assert p.step.max_step_size == pytest.approx(2 / (3 * 1.324717957244746**2 - 1), rel=1e-12)
