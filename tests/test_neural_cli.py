@@ -89,6 +89,7 @@ def test_user_errors_are_one_line_and_exit_2(args, message):
 
 
 def test_checkpoint_targets(tmp_path):
+    from neural.checkpoint import list_checkpoints
     from neural.presets import resolve_config
     from neural.train import start_run
 
@@ -103,7 +104,8 @@ def test_checkpoint_targets(tmp_path):
     code, out, err = run("neural", "eigs", str(tmp_path), "--k", "4", "--json")
     assert code == 0, err
     assert len(json.loads(out)["eigenvalues"]) == 4
-    first, last = sorted((tmp_path / "checkpoints").glob("*.pt"))
+    found = list_checkpoints(tmp_path)
+    first, last = found[0][1], found[-1][1]
     code, out, err = run("neural", "path-angle", str(first), str(last), "--points", "5", "--json")
     assert code == 0, err
     assert len(json.loads(out)["cosine"]["median"]) == 5
