@@ -86,7 +86,7 @@ def _schur_decision(poly: sp.Poly) -> tuple[str, str]:
         poly = sp.Poly(sp.quo(poly, sp.Poly(X + 1, X, domain=poly.domain)), X, domain=poly.domain)
         on_circle += 1
     if poly.degree() <= 0:
-        return "marginal", f"every eigenvalue of M equals -1"
+        return "marginal", "every eigenvalue of M equals -1"
     q = moebius(poly.as_expr(), X)
     reflected = sp.Poly(q.as_expr().subs(sp.Symbol("s"), -X), X, domain=poly.domain)
     decision = decide_stability(reflected)
@@ -202,8 +202,26 @@ def _numeric_intervals(method: Method, j: np.ndarray, slices, points: int = 1200
     return tuple(intervals), how
 
 
+def _golden(f, a: float, b: float, iterations: int = 90) -> float:
+    """Golden-section search for the minimiser of a unimodal f on [a, b] (to machine precision:
+    the spectral radius has kinks where eigenvalues collide, so derivative-free and bracketing)."""
+    g = (np.sqrt(5) - 1) / 2
+    c, d = b - g * (b - a), a + g * (b - a)
+    fc, fd = f(c), f(d)
+    for _ in range(iterations):
+        if fc <= fd:
+            b, d, fd = d, c, fc
+            c = b - g * (b - a)
+            fc = f(c)
+        else:
+            a, c, fc = c, d, fd
+            d = a + g * (b - a)
+            fd = f(d)
+    return c if fc <= fd else d
+
+
 def _optimum(method: Method, j: np.ndarray, slices, intervals) -> tuple[float | None, float | None]:
-    """argmin of rho over the stable set: a 400-point grid per interval, then a bounded Brent
+    """argmin of rho over the stable set: a 400-point grid per interval, then golden-section
     search between the grid neighbours of the best grid point."""
     best = (None, None)
     for lo, hi in intervals:
@@ -211,12 +229,14 @@ def _optimum(method: Method, j: np.ndarray, slices, intervals) -> tuple[float | 
         radii = radius_curve(method, j, slices, grid)
         k = int(np.argmin(radii))
         a, b = grid[max(k - 1, 0)], grid[min(k + 1, len(grid) - 1)]
-        result = scipy.optimize.minimize_scalar(
-            lambda h: spectral_radius(method.with_step(float(h)), j, slices), bounds=(a, b), method="bounded",
-            options={"xatol": 1e-12 * max(hi, 1.0)})
-        h, radius = (float(result.x), float(result.fun)) if result.fun <= radii[k] else (float(grid[k]), float(radii[k]))
-        if best[1] is None or radius < best[1]:
-            best = (h, radius)
+
+        def radius(h):
+            return spectral_radius(method.with_step(float(h)), j, slices)
+
+        h = _golden(radius, a, b)
+        h, value = (h, radius(h)) if radius(h) <= radii[k] else (float(grid[k]), float(radii[k]))
+        if best[1] is None or value < best[1]:
+            best = (float(h), float(value))
     return best
 
 
@@ -227,7 +247,7 @@ def analyse_steps(method: Method, jacobian, slices: Sequence[slice], exact: bool
     found = _exact_intervals(method, jacobian, slices) if exact and _is_exact(jacobian) else None
     if found is not None:
         intervals = tuple((float(sp.N(a, 30)), float(sp.N(b, 30))) for a, b in found)
-        how = "exact: Schur-Cohn conditions on det(z I - M(h)) (Moebius + Hurwitz), reduced by sympy solveset"
+        how = "exact: Schur-Cohn conditions on det(z I - M(h)) (Moebius + Hurwitz), reduced by real root isolation"
         exact_intervals = found
     else:
         intervals, how = _numeric_intervals(method, j, slices)

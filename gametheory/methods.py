@@ -54,16 +54,27 @@ class Field:
     @classmethod
     def of_game(cls, game: Game) -> "Field":
         """The game's field through lambdified numpy functions (constants at their defaults)."""
-        v_fn, j_fn = game.numeric()
+        v = numeric_field(game)
+        _, j_fn = game.numeric()
         d = len(game.params)
-
-        def v(x):
-            return np.asarray(v_fn(x), dtype=float).reshape(d)
 
         def jac_t(x, u):
             return np.asarray(j_fn(x), dtype=float).reshape(d, d).T @ u
 
         return cls(v, jac_t, game.slices, d)
+
+
+def numeric_field(game: Game) -> Callable[[np.ndarray], np.ndarray]:
+    """``v`` as a numpy function of states of shape ``(d,)`` or ``(d, k)`` (one per column),
+    lambdified once; constant components are broadcast."""
+    v_fn, _ = game.numeric()
+
+    def v(x):
+        x = np.asarray(x, dtype=float)
+        parts = v_fn(list(x))
+        return np.stack([np.broadcast_to(np.asarray(c, dtype=float), x.shape[1:]) for c in parts])
+
+    return v
 
 
 def _is_symbolic(value) -> bool:

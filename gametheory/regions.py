@@ -85,6 +85,30 @@ def _domain(symbol: sp.Symbol) -> sp.Set:
     return sp.Interval.open(0, sp.oo) if symbol.is_positive else sp.S.Reals
 
 
+def real_set(conditions: Sequence[sp.Expr], x: sp.Symbol) -> sp.Set:
+    """The exact set ``{x in domain(x) : c(x) > 0 for every c}`` for polynomials with rational
+    coefficients: the real roots of every condition (isolated exactly, ``CRootOf`` or radicals)
+    cut the domain into open intervals; each is kept iff every condition is > 0 at a rational
+    sample point inside it (the signs are constant there). Roots themselves are excluded."""
+    domain = _domain(x)
+    polys = [sp.Poly(c, x, domain="QQ") for c in conditions]
+    low = domain.start if isinstance(domain, sp.Interval) else -sp.oo
+    cuts = sorted({r for p in polys if p.degree() > 0 for r in p.real_roots() if r > low},
+                  key=lambda r: sp.N(r, 50))
+    edges = [low, *cuts, sp.oo]
+    pieces = []
+    for a, b in zip(edges, edges[1:]):
+        if a == -sp.oo:
+            sample = sp.Integer(0) if b == sp.oo else sp.floor(sp.N(b, 30)) - 1
+        elif b == sp.oo:
+            sample = sp.ceiling(sp.N(a, 30)) + 1
+        else:
+            sample = sp.Rational(str(sp.N((a + b) / 2, 50)))
+        if all(p.eval(sample) > 0 for p in polys):
+            pieces.append(sp.Interval.open(a, b))
+    return sp.Union(*pieces) if pieces else sp.S.EmptySet
+
+
 @dataclass(frozen=True)
 class Region:
     """The set of variable values where a point has a property, as exact conditions."""
@@ -130,18 +154,13 @@ def reduce_conditions(name: str, conditions: Sequence[sp.Expr], variables: Seque
         return Region(name, variables, (), sp.true, full, True, f"{what}: always")
     if len(variables) == 1:
         (x,) = variables
-        result = _domain(x)
         try:
-            for c in conditions:
-                result = result.intersect(sp.solveset(c > 0, x, _domain(x)))
-        except (NotImplementedError, ValueError, TypeError) as error:
+            result = real_set(conditions, x)
+        except (sp.PolynomialError, NotImplementedError, sp.polys.polyerrors.DomainError) as error:
             return Region(name, variables, conditions, sp.And(*[c > 0 for c in conditions]), None, True,
-                          f"{what}: exact conditions, not reduced to intervals ({error})")
-        if isinstance(result, sp.ConditionSet) or any(isinstance(a, sp.ConditionSet) for a in result.args):
-            return Region(name, variables, conditions, sp.And(*[c > 0 for c in conditions]), None, True,
-                          f"{what}: exact conditions, sympy could not reduce them to intervals")
+                          f"{what}: exact conditions, not reduced to intervals ({type(error).__name__})")
         return Region(name, variables, conditions, result.as_relational(x), result, True,
-                      f"{what}: exact (Hurwitz / Sylvester conditions reduced by sympy solveset)")
+                      f"{what}: exact (conditions reduced by real root isolation and exact sign tests)")
     return Region(name, variables, conditions, sp.And(*[c > 0 for c in conditions]), None, True,
                   f"{what}: exact conditions in {len(variables)} variables, not reduced further")
 

@@ -1,0 +1,198 @@
+"""Trajectories of a game: the continuous gradient flow ``d omega/dt = -v(omega)`` (scipy's
+``solve_ivp``) and the iterates of any discrete method, with a verdict on convergence and an
+empirical linear rate; and the data of a phase portrait on a 2-D slice.
+
+Verdicts: ``converged`` when ``||v||`` ends below ``tol`` (and, with a target point, the
+distance to it too); ``diverged`` when the state leaves every bound (non-finite or
+``||omega|| > blowup``) or, with a target, ends farther than ``escape`` from it (default: 100
+times the starting distance, i.e. it moved away); otherwise ``bounded`` (neither, e.g. cycling). The rate is fitted to ``log ||v||`` over the second half.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.integrate
+import sympy as sp
+
+from .errors import OptionError, PointError
+from .game import Game
+from .methods import Field, Method, numeric_field
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """One run from ``states[0]``: ``times`` are step indices (discrete) or flow times."""
+
+    method: str
+    times: np.ndarray
+    states: np.ndarray  # (len(times), d)
+    field_norms: np.ndarray
+    verdict: str  # "converged" | "diverged" | "bounded"
+    rate: float | None  # per step (discrete: factor of ||v|| per step) or per unit time (flow: decay exponent)
+    reason: str
+
+    def to_dict(self, params: Sequence[sp.Symbol] = ()) -> dict:
+        names = [s.name for s in params] or [f"x{i}" for i in range(self.states.shape[1])]
+        return {"method": self.method, "verdict": self.verdict, "reason": self.reason, "rate": self.rate,
+                "steps": int(len(self.times) - 1), "time": float(self.times[-1]),
+                "start": dict(zip(names, map(float, self.states[0]))),
+                "end": dict(zip(names, map(float, self.states[-1]))),
+                "final_field_norm": float(self.field_norms[-1])}
+
+
+def _rate(times: np.ndarray, norms: np.ndarray) -> float | None:
+    """Slope of ``log ||v||`` against time, fitted over the second half of the samples that lie
+    above the floating-point floor (``||v|| > 1e-10 max ||v||``)."""
+    keep = np.flatnonzero(np.isfinite(norms) & (norms > 1e-10 * np.nanmax(norms[np.isfinite(norms)], initial=0)))
+    keep = keep[len(keep) // 2:]
+    if len(keep) < 2 or np.ptp(times[keep]) == 0:
+        return None
+    return float(np.polyfit(times[keep], np.log(norms[keep]), 1)[0])
+
+
+def _verdict(states, norms, target, tol, blowup, escape) -> tuple[str, str]:
+    final = states[-1]
+    if target is not None and escape is None:
+        escape = 100 * float(np.linalg.norm(states[0] - target)) or 1.0
+    if not np.all(np.isfinite(states)) or np.linalg.norm(final) > blowup:
+        return "diverged", f"the state left every bound (||omega|| > {blowup:g} or not finite)"
+    if target is not None:
+        distance = float(np.linalg.norm(final - target))
+        if distance < tol and norms[-1] < tol:
+            return "converged", f"ended {distance:.2e} from the target with ||v|| = {norms[-1]:.2e}"
+        if distance > escape:
+            return "diverged", f"ended {distance:.3g} from the target (more than {escape:.3g}: moved away)"
+        return "bounded", f"ended {distance:.3g} from the target: neither converged nor escaped"
+    if norms[-1] < tol:
+        return "converged", f"||v|| = {norms[-1]:.2e} < {tol:g} at the end"
+    return "bounded", f"||v|| = {norms[-1]:.3g} at the end: neither converged nor blew up"
+
+
+def iterate(game: Game, method: Method, start, steps: int, target=None, tol: float = 1e-8,
+            blowup: float = 1e6, escape: float | None = None) -> Trajectory:
+    """``steps`` updates of ``method`` from ``start`` (a flat array in ``game.params`` order)."""
+    if steps < 1:
+        raise OptionError(f"--steps must be a positive integer, got {steps}")
+    if method.h is None:
+        raise OptionError("the method needs a step size h")
+    field = Field.of_game(game.with_constants() if game.constants else game)
+    d = field.dim
+    z = method.initial_state(np.asarray(start, dtype=float))
+    states = np.full((steps + 1, d), np.nan)
+    states[0] = z[:d]
+    with np.errstate(all="ignore"):
+        for t in range(1, steps + 1):
+            z = method.step(field, z)
+            states[t] = z[:d]
+            if not np.all(np.isfinite(z[:d])) or np.linalg.norm(z[:d]) > blowup:
+                states = states[: t + 1]
+                break
+        norms = np.linalg.norm(field.v(states.T), axis=0)
+    times = np.arange(len(states), dtype=float)
+    rate = _rate(times, norms)
+    verdict, reason = _verdict(states, norms, None if target is None else np.asarray(target, float), tol, blowup, escape)
+    return Trajectory(method.label, times, states, norms, verdict, None if rate is None else float(np.exp(rate)), reason)
+
+
+def flow(game: Game, start, t_max: float = 50.0, samples: int = 501, target=None, tol: float = 1e-6,
+         blowup: float = 1e6, escape: float | None = None, rtol: float = 1e-9) -> Trajectory:
+    """The continuous flow ``d omega/dt = -v(omega)`` from ``start`` up to ``t_max`` (RK45,
+    ``rtol``, atol ``rtol / 1000``; stops early if ``||omega||`` exceeds ``blowup``). The rate is
+    the fitted exponent of ``||v(t)|| ~ exp(rate t)`` (negative when converging)."""
+    v = numeric_field(game.with_constants() if game.constants else game)
+
+    def escaped(t, x):
+        return blowup - np.linalg.norm(x)
+
+    escaped.terminal = True
+    with np.errstate(all="ignore"):
+        solution = scipy.integrate.solve_ivp(lambda t, x: -v(x), (0.0, t_max), np.asarray(start, float),
+                                             t_eval=np.linspace(0.0, t_max, samples), rtol=rtol, atol=rtol / 1000,
+                                             events=escaped)
+        states = solution.y.T
+        norms = np.linalg.norm(v(solution.y), axis=0)
+    verdict, reason = _verdict(states, norms, None if target is None else np.asarray(target, float), tol, blowup, escape)
+    return Trajectory("flow", solution.t, states, norms, verdict, _rate(solution.t, norms), reason)
+
+
+def random_starts(center, count: int, radius: float, seed: int = 0) -> np.ndarray:
+    """``count`` points uniform in the box of half-width ``radius`` around ``center`` (seeded)."""
+    center = np.asarray(center, dtype=float)
+    rng = np.random.default_rng(seed)
+    return center + rng.uniform(-radius, radius, size=(count, center.size))
+
+
+def parse_start(items: Sequence[str], game: Game) -> np.ndarray:
+    """A full start point from ``NAME=VALUE`` strings (every parameter), as floats."""
+    from .parsing import parse_point
+
+    values = parse_point(items, game)
+    return np.array([float(values[s]) for s in game.params])
+
+
+# --- phase portrait on a 2-D slice ------------------------------------------------------------
+@dataclass(frozen=True)
+class Portrait:
+    """The descent direction ``-v`` on a grid of a 2-D slice of omega (other coordinates fixed)
+    and flow trajectories started on the slice, projected onto it."""
+
+    x_name: str
+    y_name: str
+    fixed: dict[str, float]
+    xs: np.ndarray
+    ys: np.ndarray
+    u: np.ndarray  # -v_x on the grid, shape (len(ys), len(xs))
+    w: np.ndarray  # -v_y on the grid
+    trajectories: tuple[np.ndarray, ...]  # each (k, 2) in (x, y): the full flow, projected
+    points: tuple[tuple[float, float], ...]  # stationary points lying on the slice
+    game_name: str
+
+
+def portrait(game: Game, x: str, y: str, fixed: Mapping[str, float], x_range: tuple[float, float],
+             y_range: tuple[float, float], grid: int = 30, starts: Sequence[Sequence[float]] | int = 10,
+             t_max: float = 30.0, seed: int = 0, points: Sequence[Mapping[str, float]] = ()) -> Portrait:
+    """Field and flow trajectories on the slice spanned by parameters ``x`` and ``y``, every other
+    parameter fixed (``fixed``, by name). ``starts``: explicit (x, y) pairs or a count of seeded
+    random starts in the window. Trajectories are the full flow ``-v`` (every coordinate moves)
+    started on the slice and projected onto it, as in the paper's Fig. 1a; arrows show the
+    field on the slice itself. A trajectory stops when ``||omega||`` exceeds 100 times the
+    window's size."""
+    game = game.with_constants() if game.constants else game
+    names = [s.name for s in game.params]
+    for name in (x, y):
+        if name not in names:
+            raise OptionError(f"slice axis {name!r} is not a parameter (parameters: {', '.join(names)})")
+    if x == y:
+        raise OptionError("the two slice axes must differ")
+    unknown = [k for k in fixed if k not in names]
+    if unknown:
+        raise OptionError(f"slice fixes unknown parameter(s) {', '.join(unknown)} (parameters: {', '.join(names)})")
+    missing = [n for n in names if n not in (x, y) and n not in fixed]
+    if missing:
+        raise PointError(f"the slice needs a value for {', '.join(missing)}")
+    ix, iy = names.index(x), names.index(y)
+    base = np.array([0.0 if n in (x, y) else float(fixed[n]) for n in names])
+    v = numeric_field(game)
+    xs, ys = np.linspace(*x_range, grid), np.linspace(*y_range, grid)
+    gx, gy = np.meshgrid(xs, ys)
+    states = np.repeat(base[:, None], gx.size, axis=1)
+    states[ix], states[iy] = gx.ravel(), gy.ravel()
+    field = v(states)
+    u, w = -field[ix].reshape(gx.shape), -field[iy].reshape(gx.shape)
+
+    if isinstance(starts, int):
+        rng = np.random.default_rng(seed)
+        starts = np.column_stack([rng.uniform(*x_range, starts), rng.uniform(*y_range, starts)])
+    size = 100 * max(np.abs([*x_range, *y_range, *base]).max(), 1.0)
+    trajectories = []
+    for s in starts:
+        start = base.copy()
+        start[ix], start[iy] = s
+        run = flow(game, start, t_max=t_max, samples=400, blowup=size, rtol=1e-6)
+        trajectories.append(run.states[:, [ix, iy]])
+    on_slice = tuple((float(p[x]), float(p[y])) for p in points
+                     if all(abs(float(p[n]) - base[i]) < 1e-9 for i, n in enumerate(names) if n not in (x, y)))
+    return Portrait(x, y, {n: float(base[i]) for i, n in enumerate(names) if n not in (x, y)}, xs, ys, u, w,
+                    tuple(trajectories), on_slice, game.name)

@@ -1,0 +1,56 @@
+"""Path-angle (eq. 7) and Figure 2's signatures on the archetype games."""
+import numpy as np
+import pytest
+
+from gametheory import zoo
+from gametheory.methods import numeric_field
+from gametheory.pathangle import ends_near, path_angle, path_angle_spread
+
+ALPHAS = np.linspace(0.0, 1.5, 301)
+START = np.array([2.0, 1.5])
+
+
+def _median(name):
+    ends = ends_near([0.0, 0.0], 20, 0.05, seed=1)
+    return path_angle_spread(numeric_field(zoo.get(name)), START, ends, ALPHAS)
+
+
+def _at(alpha):
+    return int(np.argmin(abs(ALPHAS - alpha)))
+
+
+def test_eq7_by_hand():
+    result = path_angle(numeric_field(zoo.get("attraction-rotation")), [1.0, 0.0], [0.0, 1.0], [0.0, 0.5])
+    # v = (theta + phi, phi - theta); at (1, 0): v = (1, -1), direction (-1, 1): c = -1.
+    assert result.cosine[0] == pytest.approx(-1.0)
+    assert result.norm[0] == pytest.approx(np.sqrt(2))
+    assert result.norm[1] == pytest.approx(1.0)  # at (1/2, 1/2): v = (1, 0)
+
+
+def test_attraction_switches_sign_near_one():
+    spread = _median("attraction")
+    c = spread.median
+    assert np.all(c[: _at(0.9)] < -0.95) and np.all(c[_at(1.1):] > 0.95)
+    switches = np.flatnonzero(np.diff(np.sign(c)))
+    assert len(switches) == 1 and 0.95 <= ALPHAS[switches[0]] <= 1.05
+    assert spread.norm[1][_at(1.0)] < 0.1 * spread.norm[1][0]  # path-norm dips at the optimum
+
+
+def test_rotation_has_a_bump_and_no_sign_switch():
+    c = _median("rotation").median
+    far = np.abs(np.concatenate([c[: _at(0.5)], c[_at(1.4):]]))
+    near = np.abs(c[_at(0.9): _at(1.1)])
+    assert far.max() < 0.1 and near.max() > 0.4
+    assert 0.95 <= ALPHAS[np.argmax(np.abs(c))] <= 1.05
+    assert len(np.flatnonzero(np.diff(np.sign(c)))) == 0
+
+
+def test_attraction_rotation_has_both():
+    spread = _median("attraction-rotation")
+    c = spread.median
+    switches = np.flatnonzero(np.diff(np.sign(c)))
+    assert len(switches) == 1 and 0.95 <= ALPHAS[switches[0]] <= 1.05
+    plateau = abs(c[0])
+    assert plateau == pytest.approx(1 / np.sqrt(2), abs=0.02)
+    assert np.abs(c[_at(0.9): _at(1.1)]).max() > plateau + 0.15  # the bump
+    assert np.all(spread.cosine[0] <= spread.cosine[1]) and np.all(spread.cosine[1] <= spread.cosine[2])
