@@ -44,6 +44,12 @@ def user_errors(func):
 GAME_HELP = "A built-in game (see `gametheory list`) or a game file (*.toml)."
 POINT_HELP = "Analyse this point instead of searching for stationary points: NAME=VALUE, one per parameter."
 SET_HELP = "Override a constant of the game: NAME=VALUE (exact values such as 1/2 are kept exact)."
+# issue 3 (game dynamics) options, shared by stepsize, simulate and plot
+METHOD_HELP = "Training method: simgd, altgd, eg, ogd, momentum or consensus."
+RATIO_HELP = "Step-size ratio r: players after the first step with r*h (two-time-scale, h_D = r h_G)."
+BETA_HELP = "Heavy-ball momentum beta in (-1, 1) (momentum; altgd: alternating momentum, Gidel et al. 2019b)."
+GAMMA_HELP = "Consensus weight gamma >= 0 (consensus: w = v + gamma J^T v)."
+ORDER_HELP = "altgd player order, e.g. D,G (default: first to last)."
 
 
 def console(stderr: bool = False):
@@ -87,18 +93,28 @@ def classify(
     set_: list[str] = typer.Option(None, "--set", help=SET_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
     latex: bool = typer.Option(False, "--latex", help="Print LaTeX instead of the table."),
+    region: list[str] = typer.Option(None, "--region", help="Exact set of constant values (and h, r) where each point "
+                                     "is: lssp, dne, or a method converges (simgd[:h=H,ratio=R|r], eg, ...)."),
 ) -> None:
     """Vector field, Jacobian and every stationary point: LSSP, DNE, rotation, Lemma 4 step size."""
     from gametheory import classify_game, render
 
     resolved, constants, at = load_game_options(game, set_, point)
     report = classify_game(resolved, constants, at)
+    regions = regions_for(report, resolved, constants, region) if region else None
     if as_json:
-        emit_json(report.to_dict())
+        document = report.to_dict()
+        for entry, found in zip(document["stationary_points"], regions or []):
+            entry["region"] = {k: v if isinstance(v, str) else v.to_dict() for k, v in found.items()}
+        emit_json(document)
     elif latex:
         typer.echo(render.game_report_latex(report))
     else:
         render.print_game_report(report, console())
+        if regions:
+            from gametheory import render_dynamics
+
+            render_dynamics.print_regions(report, regions, console())
 
 
 @app.command()
@@ -108,19 +124,214 @@ def stepsize(
     point: list[str] = typer.Option(None, "--point", help=POINT_HELP),
     set_: list[str] = typer.Option(None, "--set", help=SET_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+    method: str = typer.Option("simgd", "--method", help=METHOD_HELP),
+    ratio: str = typer.Option("1", "--ratio", help=RATIO_HELP),
+    beta: str = typer.Option(None, "--beta", help=BETA_HELP),
+    gamma: str = typer.Option(None, "--gamma", help=GAMMA_HELP),
+    order: str = typer.Option(None, "--order", help=ORDER_HELP),
 ) -> None:
-    """Largest step size h for which simultaneous GD converges at each stationary point (Lemma 4)."""
-    from gametheory import classify_game, render
+    """Step sizes h for which a method converges at each stationary point (SimGD: Lemma 4), the optimal h and its rate."""
+    from gametheory import classify_game, render, render_dynamics
+    from gametheory.dynamics import analyse_report
 
     resolved, constants, at = load_game_options(game, set_, point)
+    chosen = build_method(method, None, ratio, beta, gamma, order, resolved)
     report = classify_game(resolved, constants, at)
+    analyses = analyse_report(report, chosen)
     if as_json:
-        emit_json(render.stepsize_dict(report))
+        emit_json(render_dynamics.stepsize_document(render.stepsize_dict(report), report, chosen, analyses))
     else:
-        render.print_stepsize(report, console())
+        if chosen.name == "simgd" and chosen.ratio == 1:
+            render.print_stepsize(report, console())
+        render_dynamics.print_step_analyses(report, chosen, analyses, console())
 
 
 # --- game dynamics commands (issue 3: simulate, plot) --------------------------------------
+
+
+def build_method(name: str, h, ratio: str, beta: str | None, gamma: str | None, order: str | None, game):
+    """A Method from CLI strings (exact values kept exact); errors are OptionErrors."""
+    from gametheory.methods import Method, parse_order
+    from gametheory.parsing import parse_number
+
+    extra = {}
+    if beta is not None:
+        extra["beta"] = parse_number(beta)
+    if gamma is not None:
+        extra["gamma"] = parse_number(gamma)
+    if order is not None:
+        extra["order"] = parse_order(order, game)
+    return Method(name.lower(), h=None if h is None else parse_number(h), ratio=parse_number(ratio), **extra)
+
+
+def regions_for(report, game, constants, specs: list[str]) -> list[dict]:
+    """Per point of ``report``: region name -> Region (or a one-line reason it is out of reach)."""
+    from gametheory.errors import GameError
+    from gametheory.regions import parse_region, point_region
+
+    parsed = [(spec, *parse_region(spec)) for spec in specs]
+    out = []
+    for p in report.points:
+        found = {}
+        for spec, name, method in parsed:
+            if not (p.exact and p.stationary):
+                found[spec] = "out of reach: the point is not an exact stationary point"
+                continue
+            try:
+                found[spec] = point_region(game, dict(zip(p.params, p.values)), name, constants, method)
+            except GameError as error:
+                found[spec] = f"out of reach: {error}"
+        out.append(found)
+    return out
+
+
+@app.command()
+@user_errors
+def simulate(
+    game: str = typer.Argument(..., help=GAME_HELP),
+    method: str = typer.Option("simgd", "--method", help=METHOD_HELP + " Or flow: the continuous flow up to time h*steps."),
+    h: str = typer.Option(..., "--h", help="Step size h > 0 (for flow: the time between samples)."),
+    steps: int = typer.Option(1000, "--steps", help="Number of updates (flow: samples)."),
+    start: list[str] = typer.Option(None, "--start", help="Start point NAME=VALUE, one per parameter "
+                                    "(default: seeded random starts near the first stationary point)."),
+    random: int = typer.Option(1, "--random", help="Number of random starts when --start is not given."),
+    radius: float = typer.Option(0.5, "--radius", help="Half-width of the box of random starts."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random starts."),
+    ratio: str = typer.Option("1", "--ratio", help=RATIO_HELP),
+    beta: str = typer.Option(None, "--beta", help=BETA_HELP),
+    gamma: str = typer.Option(None, "--gamma", help=GAMMA_HELP),
+    order: str = typer.Option(None, "--order", help=ORDER_HELP),
+    set_: list[str] = typer.Option(None, "--set", help=SET_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
+    plot_file: str = typer.Option(None, "--plot", help="Write ||v|| and the distance to the point along the runs."),
+) -> None:
+    """Run a training method (or the continuous flow) from given or random starts; say whether and how fast it converges."""
+    import numpy as np
+
+    from gametheory import classify_game, figures, render_dynamics
+    from gametheory.errors import OptionError
+    from gametheory.flow import flow, iterate, parse_start, random_starts
+    from gametheory.parsing import parse_number
+
+    resolved, constants, _ = load_game_options(game, set_, None)
+    if steps < 1:
+        raise OptionError(f"--steps must be a positive integer, got {steps}")
+    if method.lower() == "flow":
+        step = float(parse_number(h))
+        if step <= 0:
+            raise OptionError(f"--h must be positive, got {h}")
+        run_one = None
+    else:
+        chosen = build_method(method, h, ratio, beta, gamma, order, resolved)
+        run_one = chosen.with_step(float(chosen.h))
+    report = classify_game(resolved, constants)
+    played = report.game
+    points = [np.array([float(sp_v) for sp_v in p.values]) for p in report.points if p.stationary]
+    if start:
+        starts = [parse_start(start, played)]
+    else:
+        if not points:
+            raise OptionError("the game has no isolated stationary point to start near: give --start")
+        if random < 1:
+            raise OptionError(f"--random must be positive, got {random}")
+        centre = next((np.array([float(v) for v in p.values]) for p in report.points if p.lssp), points[0])
+        starts = list(random_starts(centre, random, radius, seed))
+    runs = []
+    for s in starts:
+        target = min(points, key=lambda q: np.linalg.norm(q - s)) if points else None
+        if run_one is None:
+            runs.append(flow(played, s, t_max=step * steps, samples=steps + 1, target=target))
+        else:
+            runs.append(iterate(played, run_one, s, steps, target=target))
+    target = min(points, key=lambda q: np.linalg.norm(q - starts[0])) if points else None
+    if plot_file:
+        figures.trajectory(runs, target, f"{played.name}: {runs[0].method}, h = {h}", plot_file)
+    if as_json:
+        emit_json(render_dynamics.simulation_document(played.name, played.params, runs, target))
+    else:
+        render_dynamics.print_simulation(played.name, played.params, runs, target, console())
+        if plot_file:
+            console().print(f"wrote {plot_file}")
+
+
+def _pair(text: str | None, what: str):
+    from gametheory.errors import OptionError
+
+    if text is None:
+        return None
+    parts = text.split(",")
+    try:
+        lo, hi = (float(x) for x in parts)
+    except ValueError:
+        raise OptionError(f"{what} must be two numbers LO,HI, got {text!r}") from None
+    return lo, hi
+
+
+@app.command()
+@user_errors
+def plot(
+    game: str = typer.Argument(..., help=GAME_HELP),
+    kind: str = typer.Argument(..., help="portrait, landscape, eigs, radius or path-angle."),
+    output: str = typer.Option(..., "-o", "--output", help="Figure file (.png, .pdf or .svg)."),
+    point: list[str] = typer.Option(None, "--point", help="Draw around this stationary point (default: the first LSSP)."),
+    set_: list[str] = typer.Option(None, "--set", help=SET_HELP),
+    x: str = typer.Option(None, "--x", help="portrait: parameter on the horizontal axis."),
+    y: str = typer.Option(None, "--y", help="portrait: parameter on the vertical axis."),
+    fix: list[str] = typer.Option(None, "--fix", help="portrait/landscape: NAME=VALUE for a coordinate off the plotted axes."),
+    xlim: str = typer.Option(None, "--xlim", help="portrait: LO,HI."),
+    ylim: str = typer.Option(None, "--ylim", help="portrait: LO,HI."),
+    grid: int = typer.Option(30, "--grid", help="portrait: arrows per axis."),
+    trajectories: int = typer.Option(10, "--trajectories", help="portrait: number of random flow trajectories."),
+    player: str = typer.Option(None, "--player", help="landscape: whose loss (default: the first player)."),
+    method: str = typer.Option("simgd", "--method", help="eigs: " + METHOD_HELP),
+    methods: str = typer.Option("simgd,altgd,eg,ogd", "--methods", help="radius: comma-separated methods "
+                                "(add momentum with --beta, consensus with --gamma)."),
+    h: str = typer.Option(None, "--h", help="eigs: step size (default: the optimal one)."),
+    h_max: float = typer.Option(None, "--h-max", help="radius: largest step size shown."),
+    ratio: str = typer.Option("1", "--ratio", help=RATIO_HELP),
+    beta: str = typer.Option(None, "--beta", help=BETA_HELP),
+    gamma: str = typer.Option(None, "--gamma", help=GAMMA_HELP),
+    start: list[str] = typer.Option(None, "--start", help="path-angle: start point NAME=VALUE, one per parameter."),
+    alpha: str = typer.Option("0,1.5", "--alpha", help="path-angle: range of alpha, LO,HI (HI > 1 extrapolates)."),
+    ends: int = typer.Option(20, "--ends", help="path-angle: number of end points near the stationary point."),
+    seed: int = typer.Option(0, "--seed", help="Seed of random starts and end points."),
+) -> None:
+    """Draw a figure of a small game: portrait, landscape, eigs, radius or path-angle."""
+    from gametheory import parsing, plots
+    from gametheory.errors import OptionError
+    from gametheory.flow import parse_start
+
+    resolved, constants, at = load_game_options(game, set_, point)
+    fixed = {s.name: float(v) for s, v in parsing.parse_assignments(fix or [], {s.name: s for s in resolved.params},
+                                                                     "--fix").items()}
+    kind = kind.lower()
+    if kind == "portrait":
+        options = dict(x=x, y=y, fixed=fixed, xlim=_pair(xlim, "--xlim"), ylim=_pair(ylim, "--ylim"), grid=grid,
+                       trajectories=trajectories, seed=seed)
+    elif kind == "landscape":
+        options = dict(player=player, fixed=fixed)
+    elif kind == "eigs":
+        options = dict(method=build_method(method, h, ratio, beta, gamma, None, resolved))
+    elif kind == "radius":
+        names = [m.strip().lower() for m in methods.split(",") if m.strip()]
+        if beta is not None and "momentum" not in names:
+            names.append("momentum")
+        if gamma is not None and "consensus" not in names:
+            names.append("consensus")
+        chosen = []
+        for name in names:
+            chosen.append(build_method(name, None, ratio, beta if name in ("momentum",) else None,
+                                       gamma if name == "consensus" else None, None, resolved))
+        options = dict(methods=chosen, h_max=h_max)
+    elif kind == "path-angle":
+        if ends < 1:
+            raise OptionError(f"--ends must be positive, got {ends}")
+        options = dict(start=parse_start(start, resolved) if start else None, alphas=_pair(alpha, "--alpha"),
+                       ends=ends, seed=seed)
+    else:
+        raise OptionError(f"unknown figure {kind!r} (figures: {', '.join(plots.KINDS)})")
+    written = plots.plot(kind, resolved, output, constants=constants, point=at, **options)
+    typer.echo(f"wrote {written}", err=True)
 
 # --- neural analysis commands (issue 4: neural eigs, neural classify, neural path-angle) ---
 

@@ -254,3 +254,35 @@ def analyse_steps(method: Method, jacobian, slices: Sequence[slice], exact: bool
         exact_intervals = None
     h, radius = _optimum(method, j, slices, intervals)
     return StepAnalysis(method.with_step(None), intervals, exact_intervals, found is not None, how, h, radius)
+
+
+def per_eigenvalue(method: Method) -> bool:
+    """Whether the update map's spectrum is a function of J's eigenvalues one by one: true for
+    simgd, eg, ogd, momentum with one step size for all players; false for altgd, consensus
+    (``J^T J`` mixes eigenvectors) and two time scales."""
+    return method.name in ("simgd", "eg", "ogd", "momentum") and method.ratio == 1
+
+
+def eigenvalue_radius_map(method: Method, re: np.ndarray, im: np.ndarray) -> np.ndarray | None:
+    """``rho`` of the method's update map for a 1x1 game with Jacobian ``l = re + i im``, on the
+    grid ``re x im`` (rows: im): the eigenvalues l of J with value < 1 are the stable ones.
+    None when the method is not :func:`per_eigenvalue`."""
+    if not per_eigenvalue(method):
+        return None
+    values = (np.asarray(re)[None, :] + 1j * np.asarray(im)[:, None]).ravel()
+    n, m = values.size, method.memory
+    # n independent 1x1 games at once: the field v(x) = l * x acts coordinatewise
+    field = Field(lambda x: values * x, lambda x, u: np.conj(values) * u, (slice(0, n),), n)
+    columns = []
+    for k in range(m):
+        z = np.zeros(m * n, dtype=complex)
+        z[k * n:(k + 1) * n] = 1
+        columns.append(method.step(field, z).reshape(m, n))
+    matrices = np.transpose(np.stack(columns, axis=-1), (1, 0, 2))  # (n, m, m) per-eigenvalue update maps
+    return np.abs(np.linalg.eigvals(matrices)).max(axis=-1).reshape(len(im), len(re))
+
+
+def analyse_report(report, method: Method) -> list[StepAnalysis | None]:
+    """:func:`analyse_steps` at every point of a :class:`~gametheory.classify.GameReport`
+    (None for points that are not stationary)."""
+    return [analyse_steps(method, p.jacobian, report.game.slices) if p.stationary else None for p in report.points]

@@ -6,6 +6,7 @@ Verdicts: ``converged`` when ``||v||`` ends below ``tol`` (and, with a target po
 distance to it too); ``diverged`` when the state leaves every bound (non-finite or
 ``||omega|| > blowup``) or, with a target, ends farther than ``escape`` from it (default: 100
 times the starting distance, i.e. it moved away); otherwise ``bounded`` (neither, e.g. cycling). The rate is fitted to ``log ||v||`` over the second half.
+Also the data of one player's loss landscape on a slice (Berard et al., Fig. 1b).
 """
 from __future__ import annotations
 
@@ -190,9 +191,58 @@ def portrait(game: Game, x: str, y: str, fixed: Mapping[str, float], x_range: tu
     for s in starts:
         start = base.copy()
         start[ix], start[iy] = s
-        run = flow(game, start, t_max=t_max, samples=400, blowup=size, rtol=1e-6)
+        run = flow(game, start, t_max=t_max, samples=1500, blowup=size, rtol=1e-6)
         trajectories.append(run.states[:, [ix, iy]])
     on_slice = tuple((float(p[x]), float(p[y])) for p in points
                      if all(abs(float(p[n]) - base[i]) < 1e-9 for i, n in enumerate(names) if n not in (x, y)))
     return Portrait(x, y, {n: float(base[i]) for i, n in enumerate(names) if n not in (x, y)}, xs, ys, u, w,
                     tuple(trajectories), on_slice, game.name)
+
+
+# --- one player's loss on a slice (Fig. 1b) -----------------------------------------------------
+@dataclass(frozen=True)
+class Landscape:
+    """Player ``player``'s loss over one or two of its own parameters, everything else fixed at
+    ``center``; ``directions`` are the eigenvectors of its Hessian there (restricted to the
+    plotted parameters), each with its curvature: negative is a descent direction, positive an
+    ascent direction of the loss (as a function of the player's own parameters)."""
+
+    player: str
+    axes: tuple[str, ...]
+    center: tuple[float, ...]  # the plotted coordinates of the centre
+    grid: tuple[np.ndarray, ...]
+    loss: np.ndarray
+    directions: tuple[tuple[np.ndarray, float], ...]
+    fixed: dict[str, float]
+    game_name: str
+
+
+def landscape(game: Game, player: str, center: Mapping[str, float], axes: Sequence[str] | None = None,
+              half_width: float = 1.0, grid: int = 101) -> Landscape:
+    """The loss of ``player`` around ``center`` (a full point, by name) on its parameters
+    ``axes`` (default: its first two, or its only one)."""
+    game = game.with_constants() if game.constants else game
+    owner = game.player(player)
+    own = [s.name for s in owner.params]
+    axes = tuple(axes or own[:2])
+    if not 1 <= len(axes) <= 2 or any(a not in own for a in axes):
+        raise OptionError(f"landscape axes must be one or two of {player}'s parameters ({', '.join(own)}), got {list(axes)}")
+    names = [s.name for s in game.params]
+    missing = [n for n in names if n not in center]
+    if missing:
+        raise PointError(f"the landscape centre needs a value for {', '.join(missing)}")
+    loss = sp.lambdify([game.params], owner.loss, modules="numpy")
+    base = np.array([float(center[n]) for n in names])
+    idx = [names.index(a) for a in axes]
+    lines = [np.linspace(base[i] - half_width, base[i] + half_width, grid) for i in idx]
+    mesh = np.meshgrid(*lines)
+    states = np.repeat(base[:, None], mesh[0].size, axis=1)
+    for i, m in zip(idx, mesh):
+        states[i] = m.ravel()
+    values = np.broadcast_to(np.asarray(loss(list(states)), dtype=float), mesh[0].size).reshape(mesh[0].shape)
+    symbols = [game.params[i] for i in idx]
+    hessian = sp.hessian(owner.loss, symbols).subs(dict(zip(game.params, base)))
+    curvatures, vectors = np.linalg.eigh(np.array(hessian.evalf().tolist(), dtype=float))
+    directions = tuple((vectors[:, k], float(curvatures[k])) for k in range(len(idx)))
+    fixed = {n: float(base[i]) for i, n in enumerate(names) if n not in axes}
+    return Landscape(player, axes, tuple(base[idx]), tuple(lines), values, directions, fixed, game.name)

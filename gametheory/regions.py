@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import sympy as sp
 
 from .errors import GameError, OptionError, PointError
@@ -136,9 +137,12 @@ class Region:
 
     def to_dict(self) -> dict:
         exact_set = None if self.set is None else sp.sstr(self.set)
+        intervals = self.intervals()
+        if intervals is not None:  # JSON has no infinity: an unbounded end is null
+            intervals = [[a if np.isfinite(a) else None, b if np.isfinite(b) else None] for a, b in intervals]
         return {"name": self.name, "variables": [v.name for v in self.variables],
                 "condition": sp.sstr(self.condition), "conditions": [f"{sp.sstr(c)} > 0" for c in self.conditions],
-                "set": exact_set, "interval": self.intervals(), "exact": self.exact, "note": self.note}
+                "set": exact_set, "interval": intervals, "exact": self.exact, "note": self.note}
 
 
 def reduce_conditions(name: str, conditions: Sequence[sp.Expr], variables: Sequence[sp.Symbol],
@@ -235,3 +239,27 @@ def point_region(game: Game, point: Mapping[sp.Symbol, sp.Expr], name: str,
     if extra:
         raise PointError(f"the conditions still depend on {', '.join(sorted(set(extra)))}: out of reach")
     return reduce_conditions(name, conditions, variables, what)
+
+
+def parse_region(spec: str):
+    """``NAME`` or ``NAME:key=value,...`` (keys h, ratio, beta, gamma; ``ratio=r`` keeps the
+    step-size ratio as a variable; no ``h`` keeps h as a variable) as ``(name, Method | None)``."""
+    from .methods import METHODS, Method
+    from .parsing import parse_number
+
+    name, _, rest = spec.partition(":")
+    name = name.strip().lower()
+    if name not in REGIONS:
+        raise OptionError(f"unknown region {name!r} (regions: {', '.join(REGIONS)})")
+    options: dict[str, object] = {}
+    for item in filter(None, (t.strip() for t in rest.split(","))):
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or key not in ("h", "ratio", "beta", "gamma"):
+            raise OptionError(f"region option {item!r} is not one of h=, ratio=, beta=, gamma=")
+        options[key] = R if key == "ratio" and value.strip() == "r" else parse_number(value.strip())
+    if name not in METHODS:
+        if options:
+            raise OptionError(f"region {name!r} takes no options")
+        return name, None
+    return name, Method(name, **options)

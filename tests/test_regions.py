@@ -27,7 +27,7 @@ def test_dirac_gan_r1_is_an_lssp_iff_gamma_positive():
     game, point = _r1_point()
     region = point_region(game, point, "lssp")
     assert region.set == sp.Interval.open(0, sp.oo)
-    assert region.to_dict()["interval"] == [(0.0, float("inf"))]
+    assert region.intervals() == [(0.0, float("inf"))] and region.to_dict()["interval"] == [[0.0, None]]
     assert sp.simplify(region.condition) == (gamma > 0)
     for value in (-1, -0.1, 0.0, 0.1, 3):
         eigs = np.linalg.eigvals(_jacobian(game, point, {gamma: value}))
