@@ -1,10 +1,10 @@
 """Checkpoints of training runs: atomic writes, safe loads, and the bridge to analysis.
 
 A run directory holds ``config.json``, ``metrics.jsonl``, ``samples/`` and
-``checkpoints/ckpt_<iteration>.pt``. A checkpoint is a dict of tensors and plain data only
-(state dicts, optimiser state, parameter averages, RNG states as uint8 tensors, the config as a
-dict), written to a temporary file and renamed, and read back with
-``torch.load(weights_only=True)``: loading a checkpoint never runs code.
+``checkpoints/ckpt_<iteration>.pt`` (iteration 0: the initial state). A checkpoint is a dict
+of tensors and plain data only (state dicts, optimiser state, parameter averages, RNG states as
+uint8 tensors, the config as a dict), written to a temporary file and renamed, and read back
+with ``torch.load(weights_only=True)``: loading a checkpoint never runs code.
 """
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from gametheory.errors import GameError
+from gametheory.errors import GameError, OptionError
 from neural.checkpoint import (CheckpointError, atomic_write, checkpoint_path, list_checkpoints,
                                load_checkpoint, save_checkpoint)
 from neural.data import GANBatches, load_images, mog_sample
@@ -67,15 +67,17 @@ def build_batches(config: TrainConfig, eval_size: int | None = None) -> list[dic
 
 class Trainer:
     """Trains the GAN of a ``TrainConfig`` in ``run_dir``; ``distributed`` is a
-    ``neural.distributed.DataParallel`` (or None for one process)."""
+    ``neural.distributed.DataParallel`` (or None for one process); ``real`` replaces the data
+    set's training samples (same shape per sample)."""
 
-    def __init__(self, config: TrainConfig, run_dir: str | Path, device=None, distributed=None):
+    def __init__(self, config: TrainConfig, run_dir: str | Path, device=None, distributed=None,
+                 real: torch.Tensor | None = None):
         self.config, players, self.loss = build_game_parts(config.validate())
         self.run_dir = Path(run_dir)
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.distributed = distributed
         if distributed is not None and config.consensus:
-            raise GameError("consensus optimisation needs the full vector field and is not "
+            raise OptionError("consensus optimisation needs the full vector field and is not "
                             "supported with data-parallel training")
         self.players = {name: module.to(self.device) for name, module in players.items()}
         self.params = {name: [p for p in m.parameters() if p.requires_grad]
@@ -85,7 +87,8 @@ class Trainer:
         self.optimizer = make_optimizer(config.method, groups, (config.beta1, config.beta2))
         self.averages = ParameterAverage(self.players, config.ema_beta)
         shard = (distributed.rank, distributed.world_size) if distributed else (0, 1)
-        self.batches = GANBatches(real_samples(config), config.latent_dim, config.batch_size,
+        real = real_samples(config) if real is None else real
+        self.batches = GANBatches(real, config.latent_dim, config.batch_size,
                                   fixed=config.full_batch, seed=config.seed + 1, shard=shard,
                                   device=self.device)
         self.generator = torch.Generator().manual_seed(config.seed + 2)
@@ -104,6 +107,8 @@ class Trainer:
         return self.distributed is None or self.distributed.is_main
 
     def _closure(self, batch: dict, players: tuple[str, ...]):
+        """Evaluate the game on ``batch``, write the players' gradients (all-reduced under data
+        parallelism), stop on a non-finite value; returns losses and gradient norms."""
         def closure():
             losses = self.loss(self.players, batch)
             fill_game_gradients(losses, self.params, players, self.config.consensus)
@@ -122,22 +127,26 @@ class Trainer:
                     f"training diverged: non-finite {', '.join(bad)} in iteration "
                     f"{self.iteration + 1}; last good checkpoint: "
                     f"{self.last_checkpoint or 'none written'}")
-            self.stats.update({"loss_G": values[0], "loss_D": values[1]})
-            self.stats.update({f"grad_norm_{n}": v for n, v in norms.items()})
-            return losses
+            return {"loss_G": values[0], "loss_D": values[1],
+                    **{f"grad_norm_{n}": v for n, v in norms.items()}}
         return closure
 
     def train_iteration(self) -> None:
-        """n_critic - 1 discriminator steps, then the joint step (or D then G if alternating)."""
-        step = self.optimizer.step
+        """n_critic - 1 discriminator steps, then the joint step (or D then G if alternating).
+        ``stats`` keeps the losses and gradient norms at the point each step started from (for
+        the extragradient family: the iterate, not the extrapolation)."""
+        def step(batch, players):
+            closure = self._closure(batch, players)
+            self.stats.update(self.optimizer.step(closure, players=players))
+
         for _ in range(self.config.n_critic - 1):
-            step(self._closure(self.batches.next(self.generator), ("D",)), players=("D",))
+            step(self.batches.next(self.generator), ("D",))
         batch = self.batches.next(self.generator)
         if self.config.alternating:
-            step(self._closure(batch, ("D",)), players=("D",))
-            step(self._closure(batch, ("G",)), players=("G",))
+            step(batch, ("D",))
+            step(batch, ("G",))
         else:
-            step(self._closure(batch, ("G", "D")))
+            step(batch, ("G", "D"))
         self.iteration += 1
         self.averages.update()
 
@@ -233,16 +242,17 @@ class Trainer:
         started, start_iteration = time.perf_counter(), self.iteration
         last_record = None
         try:
+            if self.iteration == 0 and self.last_checkpoint is None:
+                self.save()  # the initial state: the start point of path-angle plots
             while self.iteration < config.iterations and not self._stop_requested:
                 self.train_iteration()
                 it = self.iteration
-                if it % config.log_every == 0 or it == config.iterations:
+                if self.is_main and (it % config.log_every == 0 or it == config.iterations):
                     elapsed = time.perf_counter() - started
                     last_record = self.record()
                     last_record["it_per_s"] = (it - start_iteration) / max(elapsed, 1e-9)
-                    if self.is_main:
-                        with open(metrics_file, "a") as handle:
-                            handle.write(json.dumps(last_record) + "\n")
+                    with open(metrics_file, "a") as handle:
+                        handle.write(json.dumps(last_record) + "\n")
                 if self.is_main and it % config.sample_every == 0:
                     self.save_samples()
                     if self.evaluator is not None:
@@ -260,7 +270,7 @@ class Trainer:
                 signal.signal(signal.SIGINT, previous)
             if reporter is not None:
                 reporter.finish()
-        if last_record is None and self.iteration > 0:
+        if self.is_main and last_record is None and self.iteration > 0:
             last_record = self.record()
         return {"iteration": self.iteration, "interrupted": self.iteration < config.iterations,
                 "checkpoint": str(self.last_checkpoint), "run_dir": str(self.run_dir),

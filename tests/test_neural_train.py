@@ -49,7 +49,7 @@ def test_mog_training_approaches_the_mixture(tmp_path):
     assert log[-1]["w1"] < 0.5 * log[0]["w1"]
     assert log[-1]["ks"] < 0.5 * log[0]["ks"]
     assert summary["iteration"] == 300 and not summary["interrupted"]
-    assert [i for i, _ in list_checkpoints(tmp_path)] == list(range(10, 301, 10))
+    assert [i for i, _ in list_checkpoints(tmp_path)] == list(range(0, 301, 10))
 
 
 @pytest.mark.parametrize("method,alternating,n_critic,loss", [
@@ -86,7 +86,7 @@ def test_ctrl_c_checkpoints_and_resume_matches(tmp_path):
     config = mog_config(iterations=20, method="adam", lr_g=0.01, lr_d=0.01)
     summary = start_run(config, tmp_path / "a", "cpu").run(InterruptAt())
     assert summary["interrupted"] and summary["iteration"] == 7
-    assert [i for i, _ in list_checkpoints(tmp_path / "a")] == [7]
+    assert [i for i, _ in list_checkpoints(tmp_path / "a")] == [0, 7]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     resume_run(tmp_path / "a", device="cpu").run()
     start_run(config, tmp_path / "b", "cpu").run()
@@ -155,9 +155,20 @@ def test_tiny_image_runs_end_to_end(tmp_path, dataset, preset):
                             data_dir=str(tmp_path / "data"))
     summary = start_run(config, tmp_path / "run", "cpu").run()
     assert summary["iteration"] == 3
-    assert [i for i, _ in list_checkpoints(tmp_path / "run")] == [2, 3]
+    assert [i for i, _ in list_checkpoints(tmp_path / "run")] == [0, 2, 3]
     assert (tmp_path / "run" / "samples" / "iter_00000003.png").stat().st_size > 1000
     assert [r["iteration"] for r in records(tmp_path / "run")] == [1, 2, 3]
     game, meta = load_neural_game(tmp_path / "run", eval_size=16)
     assert meta["iteration"] == 3 and len(game.batches) == 2
     assert torch.isfinite(game.vector_field()).all()
+
+
+def test_image_grid_tiles_in_row_major_order():
+    from neural.train_render import image_grid
+
+    images = -torch.ones(3, 1, 2, 2)
+    images[2] = 1.0  # third image white: row 0, column 2
+    grid = image_grid(images, columns=2, pad=1)
+    assert grid.shape == (2 * 3 + 1, 2 * 3 + 1, 1)
+    assert grid[1:3, 1:3].max() == 0.0 and grid[1:3, 4:6].max() == 0.0
+    assert grid[4:6, 1:3].min() == 1.0
