@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.optimize
 import sympy as sp
 
 from .methods import Field, Method
@@ -175,6 +174,8 @@ def scan_upper(method: Method, jacobian: np.ndarray) -> float:
 
 
 def _numeric_intervals(method: Method, j: np.ndarray, slices, points: int = 1200):
+    import scipy.optimize  # deferred: ~0.7 s of start-up that exact analyses never need
+
     upper = scan_upper(method, j)
     grid = np.unique(np.concatenate([np.geomspace(upper * 1e-6, upper, points // 2),
                                      np.linspace(upper / points, upper, points // 2)]))

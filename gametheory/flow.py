@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.integrate
 import sympy as sp
 
 from .errors import OptionError, PointError
@@ -102,6 +101,8 @@ def flow(game: Game, start, t_max: float = 50.0, samples: int = 501, target=None
     """The continuous flow ``d omega/dt = -v(omega)`` from ``start`` up to ``t_max`` (RK45,
     ``rtol``, atol ``rtol / 1000``; stops early if ``||omega||`` exceeds ``blowup``). The rate is
     the fitted exponent of ``||v(t)|| ~ exp(rate t)`` (negative when converging)."""
+    import scipy.integrate  # deferred: start-up of the symbolic commands stays light
+
     v = numeric_field(game.with_constants() if game.constants else game)
 
     def escaped(t, x):
@@ -116,6 +117,27 @@ def flow(game: Game, start, t_max: float = 50.0, samples: int = 501, target=None
         norms = np.linalg.norm(v(solution.y), axis=0)
     verdict, reason = _verdict(states, norms, None if target is None else np.asarray(target, float), tol, blowup, escape)
     return Trajectory("flow", solution.t, states, norms, verdict, _rate(solution.t, norms), reason)
+
+
+def _rk4_paths(v, states: np.ndarray, t_max: float, steps: int, bound: float) -> np.ndarray:
+    """Classical RK4 for ``d omega/dt = -v`` on k states at once (columns of ``states``);
+    a path that leaves the ball of radius ``bound`` is frozen (then NaN) from there on."""
+    dt = t_max / steps
+    out = np.full((steps + 1,) + states.shape, np.nan)
+    x = states.astype(float).copy()
+    out[0] = x
+    alive = np.ones(x.shape[1], dtype=bool)
+    with np.errstate(all="ignore"):
+        for t in range(1, steps + 1):
+            k1 = -v(x)
+            k2 = -v(x + dt / 2 * k1)
+            k3 = -v(x + dt / 2 * k2)
+            k4 = -v(x + dt * k3)
+            x = x + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+            alive &= np.all(np.isfinite(x), axis=0) & (np.linalg.norm(x, axis=0) < bound)
+            x[:, ~alive] = np.nan
+            out[t] = x
+    return out
 
 
 def random_starts(center, count: int, radius: float, seed: int = 0) -> np.ndarray:
@@ -158,8 +180,9 @@ def portrait(game: Game, x: str, y: str, fixed: Mapping[str, float], x_range: tu
     parameter fixed (``fixed``, by name). ``starts``: explicit (x, y) pairs or a count of seeded
     random starts in the window. Trajectories are the full flow ``-v`` (every coordinate moves)
     started on the slice and projected onto it, as in the paper's Fig. 1a; arrows show the
-    field on the slice itself. A trajectory stops when ``||omega||`` exceeds 100 times the
-    window's size."""
+    field on the slice itself. They are drawn, all at once, by fixed-step RK4 (600 steps up
+    to ``t_max``: a picture, not a certified solution; :func:`flow` is the accurate one) and
+    stop when ``||omega||`` exceeds 100 times the window's size."""
     game = game.with_constants() if game.constants else game
     names = [s.name for s in game.params]
     for name in (x, y):
@@ -187,12 +210,10 @@ def portrait(game: Game, x: str, y: str, fixed: Mapping[str, float], x_range: tu
         rng = np.random.default_rng(seed)
         starts = np.column_stack([rng.uniform(*x_range, starts), rng.uniform(*y_range, starts)])
     size = 100 * max(np.abs([*x_range, *y_range, *base]).max(), 1.0)
-    trajectories = []
-    for s in starts:
-        start = base.copy()
-        start[ix], start[iy] = s
-        run = flow(game, start, t_max=t_max, samples=1500, blowup=size, rtol=1e-6)
-        trajectories.append(run.states[:, [ix, iy]])
+    initial = np.repeat(base[:, None], len(starts), axis=1)
+    initial[ix], initial[iy] = np.asarray(starts, float).T
+    paths = _rk4_paths(v, initial, t_max, 600, size)
+    trajectories = [paths[:, [ix, iy], k] for k in range(paths.shape[2])]
     on_slice = tuple((float(p[x]), float(p[y])) for p in points
                      if all(abs(float(p[n]) - base[i]) < 1e-9 for i, n in enumerate(names) if n not in (x, y)))
     return Portrait(x, y, {n: float(base[i]) for i, n in enumerate(names) if n not in (x, y)}, xs, ys, u, w,

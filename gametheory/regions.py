@@ -86,6 +86,24 @@ def _domain(symbol: sp.Symbol) -> sp.Set:
     return sp.Interval.open(0, sp.oo) if symbol.is_positive else sp.S.Reals
 
 
+def _sign_part(condition: sp.Expr) -> sp.Expr:
+    """A condition with the same sign: factored, with the factors whose sign sympy knows on the
+    variables' domains (positive numbers, powers of positive symbols such as h, even powers
+    are kept) divided out, so ``-h^3 (h - 4 gamma) / 8 > 0`` becomes ``4 gamma - h > 0``."""
+    coeff, factors = sp.factor_list(sp.expand(condition))
+    sign = 1 if coeff > 0 else -1
+    kept = []
+    for factor, power in factors:
+        term = factor ** power
+        if term.is_positive:
+            continue
+        if term.is_negative:
+            sign = -sign
+            continue
+        kept.append(term)
+    return sign * sp.Mul(*kept) if kept else sp.Integer(sign)
+
+
 def real_set(conditions: Sequence[sp.Expr], x: sp.Symbol) -> sp.Set:
     """The exact set ``{x in domain(x) : c(x) > 0 for every c}`` for polynomials with rational
     coefficients: the real roots of every condition (isolated exactly, ``CRootOf`` or radicals)
@@ -149,7 +167,7 @@ def reduce_conditions(name: str, conditions: Sequence[sp.Expr], variables: Seque
                       what: str) -> Region:
     """Reduce ``c > 0 for c in conditions`` over ``variables`` (each with its natural domain)."""
     variables = tuple(variables)
-    conditions = tuple(sp.factor(c) for c in conditions if not (c.is_number and c > 0))
+    conditions = tuple(c for c in (_sign_part(c) for c in conditions) if not (c.is_number and c > 0))
     if any(c.is_number for c in conditions):  # a condition that is identically <= 0
         return Region(name, variables, conditions, sp.false, sp.S.EmptySet if len(variables) == 1 else None, True,
                       f"{what}: never (a condition is identically <= 0)")
