@@ -5,7 +5,6 @@ updating ``.data`` one tensor at a time (extrapolation saves a copy, the step re
 Same mathematics as ``neural.train.Trainer`` with method 'extragradient'."""
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 
 

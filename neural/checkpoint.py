@@ -25,6 +25,12 @@ class CheckpointError(GameError):
     """A checkpoint or run directory is missing, corrupt, or belongs to another run."""
 
 
+def first_line(error: BaseException) -> str:
+    """An exception as one short line (its first line, or its type when it has no text)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def checkpoint_dir(run_dir: str | Path) -> Path:
     return Path(run_dir) / "checkpoints"
 
@@ -93,9 +99,7 @@ def load_checkpoint(path: str | Path, map_location=None) -> dict:
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:  # corrupt, truncated or foreign files fail in many ways
-        raise CheckpointError(f"cannot read checkpoint {path}: "
-                              f"{str(error).splitlines()[0] if str(error) else type(error).__name__}"
-                              ) from None
+        raise CheckpointError(f"cannot read checkpoint {path}: {first_line(error)}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a gametheory training checkpoint")
     state["path"] = str(path)
@@ -121,7 +125,7 @@ def load_neural_game(path: str | Path, device=None, dtype=None, eval_size: int |
             module.load_state_dict(state["players"][name])
         except (KeyError, RuntimeError) as error:
             raise CheckpointError(f"{state['path']}: parameters of player {name} do not match "
-                                  f"its config ({str(error).splitlines()[0]})") from None
+                                  f"its config ({first_line(error)})") from None
         module.eval()
     batches = build_batches(config, eval_size=eval_size)
     meta = {"config": config.to_dict(), "iteration": int(state["iteration"]),

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from gametheory.errors import GameError
+from neural.checkpoint import first_line
 
 
 class MetricError(GameError):
@@ -100,7 +101,7 @@ def load_inception(path: str | Path | None) -> torch.jit.ScriptModule:
             return torch.jit.load(str(path), map_location="cpu").eval()
     except (RuntimeError, ValueError) as error:
         raise MetricError(f"cannot load Inception network {path}: "
-                          f"{str(error).splitlines()[0]}") from None
+                          f"{first_line(error)}") from None
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
@@ -109,11 +110,13 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def inception_metrics(net, fake: torch.Tensor, real: torch.Tensor,
-                      batch_size: int = 250) -> dict[str, float]:
-    """FID between ``fake`` and ``real`` images and IS of ``fake`` (images in [-1, 1])."""
+def inception_metrics(net, fake: torch.Tensor, real: torch.Tensor, batch_size: int = 250,
+                      device="cpu") -> dict[str, float]:
+    """FID between ``fake`` and ``real`` images and IS of ``fake`` (images in [-1, 1]); the
+    network runs on ``device``."""
     def run(images, **kwargs):
-        return torch.cat([net(to_uint8(c), **kwargs).double() for c in images.split(batch_size)])
+        return torch.cat([net(to_uint8(c).to(device), **kwargs).double().cpu()
+                          for c in images.split(batch_size)])
 
     fid = frechet_distance(*feature_statistics(run(fake, return_features=True)),
                            *feature_statistics(run(real, return_features=True)))

@@ -20,8 +20,8 @@ from pathlib import Path
 import torch
 
 from gametheory.errors import GameError, OptionError
-from neural.checkpoint import (CheckpointError, atomic_write, checkpoint_path, list_checkpoints,
-                               load_checkpoint, save_checkpoint)
+from neural.checkpoint import (CheckpointError, atomic_write, checkpoint_path, first_line,
+                               list_checkpoints, load_checkpoint, save_checkpoint)
 from neural.data import GANBatches, load_images, mog_sample
 from neural.losses import gan_loss
 from neural.models import build_players
@@ -97,7 +97,8 @@ class Trainer:
                                   generator=eval_generator).to(self.device)
         self.iteration = 0
         self.stats: dict[str, torch.Tensor] = {}
-        self._stop_requested = False
+        self._stop_requested = False  # set by Ctrl-C or request_stop (this process)
+        self._stop_agreed = False  # under data parallelism: some rank asked to stop
         self.last_checkpoint: Path | None = None
         self.evaluator = None  # optional: generate -> {metric: value}, run with the samples
 
@@ -113,9 +114,11 @@ class Trainer:
             losses = self.loss(self.players, batch)
             fill_game_gradients(losses, self.params, players, self.config.consensus)
             values = torch.stack([losses["G"].detach(), losses["D"].detach()])
-            if self.distributed is not None:
-                self.distributed.average_([values] + [p.grad for n in players
-                                                      for p in self.params[n]])
+            if self.distributed is not None:  # the stop flag rides along: all ranks agree
+                flag = torch.tensor([float(self._stop_requested)], device=values.device)
+                self.distributed.average_([values, flag] + [p.grad for n in players
+                                                            for p in self.params[n]])
+                self._stop_agreed = self._stop_agreed or bool(flag > 0)
             norms = {n: torch.linalg.vector_norm(torch.stack(
                 torch._foreach_norm([p.grad for p in self.params[n]]))) for n in players}
             if not bool(torch.isfinite(torch.cat([values, torch.stack(list(norms.values()))]))
@@ -172,7 +175,7 @@ class Trainer:
             self.iteration = int(state["iteration"])
         except (KeyError, RuntimeError, ValueError, TypeError) as error:
             raise CheckpointError(f"checkpoint {state.get('path', '')} does not fit this run: "
-                                  f"{str(error).splitlines()[0]}") from None
+                                  f"{first_line(error)}") from None
 
     def save(self) -> Path:
         """Checkpoint the current iteration (rank 0 writes; every rank waits for it)."""
@@ -224,6 +227,11 @@ class Trainer:
         """Finish the current iteration, checkpoint, and return from ``run``."""
         self._stop_requested = True
 
+    def _should_stop(self) -> bool:
+        """Stop at this iteration boundary? Ranks decide together (the flag is all-reduced
+        with the gradients), so they all stop after the same iteration."""
+        return self._stop_agreed if self.distributed is not None else self._stop_requested
+
     def _on_sigint(self, signum, frame):
         if self._stop_requested:  # a second Ctrl-C: stop right away
             raise KeyboardInterrupt
@@ -244,7 +252,7 @@ class Trainer:
         try:
             if self.iteration == 0 and self.last_checkpoint is None:
                 self.save()  # the initial state: the start point of path-angle plots
-            while self.iteration < config.iterations and not self._stop_requested:
+            while self.iteration < config.iterations and not self._should_stop():
                 self.train_iteration()
                 it = self.iteration
                 if self.is_main and (it % config.log_every == 0 or it == config.iterations):

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from gametheory.errors import GameError
-from neural.checkpoint import atomic_write
+from neural.checkpoint import atomic_write, first_line
 from neural.data import load_mnist
 from neural.models import LeNet
 
@@ -72,9 +72,7 @@ def load_classifier(path: str | Path, device="cpu") -> LeNet:
         model = LeNet()
         model.load_state_dict(state["state_dict"])
     except Exception as error:  # corrupt or foreign file
-        raise GameError(f"cannot read MNIST classifier {path}: "
-                        f"{str(error).splitlines()[0] if str(error) else type(error).__name__}"
-                        ) from None
+        raise GameError(f"cannot read MNIST classifier {path}: {first_line(error)}") from None
     return model.to(device).eval()
 
 

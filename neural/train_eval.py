@@ -30,8 +30,10 @@ class LeNetInceptionScore:
 class InceptionFID:
     """FID against ``real`` images and IS of ``len(real)`` generated images (fixed latents)."""
 
-    def __init__(self, net, real: torch.Tensor, latent_dim: int, seed: int):
-        self.net, self.real, self.z = net, real, _latents(len(real), latent_dim, seed)
+    def __init__(self, net, real: torch.Tensor, latent_dim: int, seed: int, device="cpu"):
+        self.net, self.real, self.device = net.to(device), real, device
+        self.z = _latents(len(real), latent_dim, seed)
 
     def __call__(self, generate) -> dict[str, float]:
-        return inception_metrics(self.net, _generate_all(generate, self.z), self.real)
+        return inception_metrics(self.net, _generate_all(generate, self.z), self.real,
+                                 device=self.device)

@@ -52,8 +52,8 @@ def _attach_evaluator(trainer: Trainer, classifier: str | None, inception: str |
             return f"no FID/IS: {INCEPTION_HELP}"
         real = trainer.batches.real[torch.randperm(
             len(trainer.batches.real), generator=torch.Generator().manual_seed(seed))[:5000]]
-        trainer.evaluator = InceptionFID(load_inception(inception).to(trainer.device),
-                                         real.to(trainer.device), config.latent_dim, seed)
+        trainer.evaluator = InceptionFID(load_inception(inception), real, config.latent_dim,
+                                         seed, trainer.device)
     return None
 
 
@@ -82,8 +82,8 @@ def launch_training(dataset: str, preset: str | None = None, overrides: dict | N
                     fetch_data(dataset, config.data_dir)
                 if distributed is not None:
                     distributed.barrier()
-            out = out or os.path.join(
-                "runs", f"{config.preset or DEFAULT_PRESET[dataset]}-{time.strftime('%Y%m%d-%H%M%S')}")
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            out = out or os.path.join("runs", f"{config.preset or DEFAULT_PRESET[dataset]}-{stamp}")
             trainer = start_run(config, out, device, distributed)
         note = _attach_evaluator(trainer, classifier, inception) if trainer.is_main else None
         if note and notify is not None:

@@ -23,7 +23,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _worker(rank, world_size, port, run_dir):
+def _worker(rank, world_size, port, run_dir, stop_rank=None):
     from neural.distributed import from_environment, shutdown
 
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
@@ -31,10 +31,26 @@ def _worker(rank, world_size, port, run_dir):
     torch.set_num_threads(1)
     distributed, device = from_environment("cpu")
     try:
-        start_run(resolve_config("mog", "mog-wgangp-eg", **OPTIONS), run_dir, device,
-                  distributed).run()
+        trainer = start_run(resolve_config("mog", "mog-wgangp-eg", **OPTIONS), run_dir, device,
+                            distributed)
+        if rank == stop_rank:  # as if only this rank got Ctrl-C
+            trainer.request_stop()
+        summary = trainer.run()
+        with open(os.path.join(run_dir, f"rank{rank}.txt"), "w") as handle:
+            handle.write(str(summary["iteration"]))
     finally:
         shutdown()
+
+
+def _spawn(*args):
+    context = mp.start_processes(_worker, args=(2, _free_port(), *args), nprocs=2, join=False,
+                                 start_method="fork")
+    deadline = time.monotonic() + 120
+    while not context.join(timeout=5):
+        if time.monotonic() > deadline:
+            for process in context.processes:
+                process.kill()
+            pytest.fail("data-parallel workers did not finish within 120 s")
 
 
 def test_two_process_gloo_run_equals_single_process(tmp_path):
@@ -43,14 +59,7 @@ def test_two_process_gloo_run_equals_single_process(tmp_path):
     torch.set_num_threads(1)
     config = resolve_config("mog", "mog-wgangp-eg", **OPTIONS)
     start_run(config, tmp_path / "single", "cpu").run()
-    context = mp.start_processes(_worker, args=(2, _free_port(), str(tmp_path / "ddp")),
-                                 nprocs=2, join=False, start_method="fork")
-    deadline = time.monotonic() + 120
-    while not context.join(timeout=5):
-        if time.monotonic() > deadline:
-            for process in context.processes:
-                process.kill()
-            pytest.fail("data-parallel workers did not finish within 120 s")
+    _spawn(str(tmp_path / "ddp"))
     ddp, single = load_checkpoint(tmp_path / "ddp"), load_checkpoint(tmp_path / "single")
     assert ddp["iteration"] == single["iteration"] == 6
     _, initial, _ = build_game_parts(config)
@@ -60,3 +69,12 @@ def test_two_process_gloo_run_equals_single_process(tmp_path):
             assert torch.allclose(ddp["players"][name][key], value, atol=1e-5, rtol=1e-4), key
             moved = max(moved, float((initial[name].state_dict()[key] - value).abs().max()))
     assert moved > 0.01  # the runs did train
+
+
+def test_a_stop_on_one_rank_stops_every_rank_after_the_same_iteration(tmp_path):
+    torch.set_num_threads(1)
+    start_run(resolve_config("mog", "mog-wgangp-eg", **OPTIONS), tmp_path / "warm", "cpu")
+    _spawn(str(tmp_path / "ddp"), 1)
+    stopped = [(tmp_path / "ddp" / f"rank{r}.txt").read_text() for r in range(2)]
+    assert stopped == ["1", "1"]
+    assert load_checkpoint(tmp_path / "ddp")["iteration"] == 1

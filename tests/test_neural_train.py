@@ -172,3 +172,13 @@ def test_image_grid_tiles_in_row_major_order():
     assert grid.shape == (2 * 3 + 1, 2 * 3 + 1, 1)
     assert grid[1:3, 1:3].max() == 0.0 and grid[1:3, 4:6].max() == 0.0
     assert grid[4:6, 1:3].min() == 1.0
+
+
+def test_consensus_changes_the_trajectory_and_is_deterministic(tmp_path):
+    runs = {}
+    for gamma in (0.0, 0.5, 0.5):
+        folder = tmp_path / f"run{len(runs)}"
+        start_run(mog_config(iterations=5, method="gd", consensus=gamma), folder, "cpu").run()
+        runs[len(runs)] = load_checkpoint(folder)["players"]["D"]
+    assert not torch.equal(runs[0]["net.0.weight"], runs[1]["net.0.weight"])
+    assert all(torch.equal(runs[1][k], runs[2][k]) for k in runs[1])
