@@ -527,6 +527,8 @@ def neural_train(
     ema_beta: float = typer.Option(None, help="Decay of the exponential parameter average."),
     seed: int = typer.Option(None, help="Random seed."),
     checkpoint_every: int = typer.Option(None, help="Checkpoint every N iterations."),
+    keep_checkpoints: int = typer.Option(None, help="Keep only the newest N checkpoints (and "
+                                         "the initial state); 0 keeps all."),
     log_every: int = typer.Option(None, help="Log metrics every N iterations."),
     sample_every: int = typer.Option(None, help="Save samples (and IS/FID) every N iterations."),
     data_dir: str = typer.Option(None, help="Where the MNIST/CIFAR10 files are (default: data)."),
@@ -554,7 +556,8 @@ def neural_train(
                      gp_weight=gp_weight, clip=clip, consensus=consensus, batch_size=batch_size,
                      latent_dim=latent_dim, width=width, mog_samples=mog_samples,
                      ema_beta=ema_beta, seed=seed, checkpoint_every=checkpoint_every,
-                     log_every=log_every, sample_every=sample_every, data_dir=data_dir)
+                     keep_checkpoints=keep_checkpoints, log_every=log_every,
+                     sample_every=sample_every, data_dir=data_dir)
     summary = launch_training(
         dataset, preset, overrides, out=out, resume=resume, device=device, download=download,
         classifier=classifier, inception=inception,

@@ -253,4 +253,5 @@ class ParameterAverage:
         self.count, self.beta = int(state["count"]), float(state["beta"])
         for kind in ("uniform", "ema"):
             for name, tensors in getattr(self, kind).items():
-                torch._foreach_copy_(tensors, list(state[kind][name]))
+                for tensor, saved in zip(tensors, state[kind][name]):
+                    tensor.copy_(saved)  # saved tensors may live on another device

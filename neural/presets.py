@@ -6,6 +6,7 @@ lr_D 5e-5, 100,000 iterations; WGAN-GP lr 8.6e-5 both, penalty 10, 5 critic step
 iterations; beta1 = 0.5 with Adam, 0.9 with ExtraAdam. The appendix gives no beta2 (we keep
 Adam's 0.999) and no CIFAR10 values: the CIFAR10 presets use the SNGAN ResNet setup of Miyato
 et al. 2018 (batch 64, lr 2e-4, betas (0, 0.9), 5 critic steps for WGAN-GP), an assumption.
+Image presets keep the newest 10 checkpoints (plus the initial state) to bound disk use.
 Every value can be overridden by an option.
 """
 from __future__ import annotations
@@ -17,13 +18,14 @@ _MOG = {"dataset": "mog", "method": "extragradient", "batch_size": 10_000,
         "mog_samples": 10_000, "iterations": 30_000, "latent_dim": 100,
         "checkpoint_every": 1000, "log_every": 100, "sample_every": 5000}
 _MNIST = {"dataset": "mnist", "batch_size": 100, "latent_dim": 100, "checkpoint_every": 5000,
-          "log_every": 100, "sample_every": 5000}
+          "keep_checkpoints": 10, "log_every": 100, "sample_every": 5000}
 _MNIST_NSGAN = {**_MNIST, "loss": "nsgan", "iterations": 100_000, "lr_g": 2e-4, "lr_d": 5e-5}
 _MNIST_WGANGP = {**_MNIST, "loss": "wgangp", "iterations": 200_000, "lr_g": 8.6e-5,
                  "lr_d": 8.6e-5, "gp_weight": 10.0, "n_critic": 5}
 _CIFAR10 = {"dataset": "cifar10", "method": "extraadam", "batch_size": 64, "latent_dim": 128,
             "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.0, "beta2": 0.9, "iterations": 100_000,
-            "checkpoint_every": 5000, "log_every": 100, "sample_every": 5000}
+            "checkpoint_every": 5000, "keep_checkpoints": 10, "log_every": 100,
+            "sample_every": 5000}
 
 PRESETS: dict[str, dict] = {
     "mog-nsgan-eg": {**_MOG, "loss": "nsgan", "lr_g": 1e-1, "lr_d": 1e-1},

@@ -182,10 +182,19 @@ class Trainer:
         path = checkpoint_path(self.run_dir, self.iteration)
         if self.is_main:
             save_checkpoint(self.state_dict(), path)
+            self._prune_checkpoints()
         if self.distributed is not None:
             self.distributed.barrier()
         self.last_checkpoint = path
         return path
+
+    def _prune_checkpoints(self) -> None:
+        """Delete all but the newest ``keep_checkpoints`` (the initial state always stays)."""
+        keep = self.config.keep_checkpoints
+        if keep:
+            later = [path for iteration, path in list_checkpoints(self.run_dir) if iteration > 0]
+            for path in later[:-keep]:
+                path.unlink(missing_ok=True)
 
     # --- evaluation and logging -------------------------------------------------------------------
     @torch.no_grad()

@@ -18,7 +18,8 @@ from neural.optim import METHODS
 DATASETS = ("mog", "mnist", "cifar10")
 
 #: Fields that may differ between a run and its resumption (they do not change the trajectory).
-RESUMABLE_FIELDS = ("iterations", "checkpoint_every", "log_every", "sample_every", "data_dir")
+RESUMABLE_FIELDS = ("iterations", "checkpoint_every", "keep_checkpoints", "log_every",
+                    "sample_every", "data_dir")
 
 
 @dataclass
@@ -43,6 +44,7 @@ class TrainConfig:
     ema_beta: float = 0.999
     seed: int = 0
     checkpoint_every: int = 1000
+    keep_checkpoints: int = 0  # keep the newest N (plus the initial state); 0 = keep all
     log_every: int = 100
     sample_every: int = 1000
     data_dir: str = "data"
@@ -65,7 +67,7 @@ class TrainConfig:
             if not 0 <= getattr(self, name) < 1:
                 raise OptionError(f"--{name.replace('_', '-')} must lie in [0, 1), got "
                                   f"{getattr(self, name)}")
-        for name in ("gp_weight", "consensus"):
+        for name in ("gp_weight", "consensus", "keep_checkpoints"):
             if getattr(self, name) < 0:
                 raise OptionError(f"--{name.replace('_', '-')} must be >= 0, got "
                                   f"{getattr(self, name)}")

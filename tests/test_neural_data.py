@@ -131,3 +131,18 @@ def test_batches_fixed_and_sharded():
         assert torch.equal(torch.cat([h[key] for h in halves]), full[key])
     with pytest.raises(DataError, match="divisible"):
         GANBatches(real, 3, 5, fixed=False, seed=0, shard=(0, 2))
+
+
+def test_fetch_verifies_and_never_leaves_a_partial_file(tmp_path):
+    from neural.data import RemoteFile, fetch
+
+    source = tmp_path / "source.gz"
+    source.write_bytes(b"hello")
+    good = RemoteFile("mnist/file.gz", source.as_uri(), "5d41402abc4b2a76b9719d911017c592")
+    target = fetch(good, tmp_path / "data")
+    assert target.read_bytes() == b"hello"
+    assert fetch(good, tmp_path / "data") == target  # present and verified: no download
+    bad = RemoteFile("mnist/other.gz", source.as_uri(), "0" * 32)
+    with pytest.raises(DataError, match="checksum mismatch"):
+        fetch(bad, tmp_path / "data")
+    assert sorted(p.name for p in (tmp_path / "data" / "mnist").iterdir()) == ["file.gz"]

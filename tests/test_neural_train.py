@@ -182,3 +182,10 @@ def test_consensus_changes_the_trajectory_and_is_deterministic(tmp_path):
         runs[len(runs)] = load_checkpoint(folder)["players"]["D"]
     assert not torch.equal(runs[0]["net.0.weight"], runs[1]["net.0.weight"])
     assert all(torch.equal(runs[1][k], runs[2][k]) for k in runs[1])
+
+
+def test_keep_checkpoints_prunes_all_but_the_newest_and_the_initial_state(tmp_path):
+    start_run(mog_config(iterations=50, keep_checkpoints=2), tmp_path, "cpu").run()
+    assert [i for i, _ in list_checkpoints(tmp_path)] == [0, 40, 50]
+    resume_run(tmp_path, iterations=60, keep_checkpoints=3, device="cpu").run()
+    assert [i for i, _ in list_checkpoints(tmp_path)] == [0, 40, 50, 60]
