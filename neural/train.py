@@ -78,7 +78,7 @@ class Trainer:
         self.distributed = distributed
         if distributed is not None and config.consensus:
             raise OptionError("consensus optimisation needs the full vector field and is not "
-                            "supported with data-parallel training")
+                              "supported with data-parallel training")
         self.players = {name: module.to(self.device) for name, module in players.items()}
         self.params = {name: [p for p in m.parameters() if p.requires_grad]
                        for name, m in self.players.items()}
@@ -180,6 +180,11 @@ class Trainer:
     def save(self) -> Path:
         """Checkpoint the current iteration (rank 0 writes; every rank waits for it)."""
         path = checkpoint_path(self.run_dir, self.iteration)
+        finite = all(bool(torch.isfinite(p).all()) for ps in self.params.values() for p in ps)
+        if not finite:  # an update overflowed: never checkpoint it
+            raise TrainingDiverged(f"training diverged: non-finite parameters after iteration "
+                                   f"{self.iteration}; last good checkpoint: "
+                                   f"{self.last_checkpoint or 'none written'}")
         if self.is_main:
             save_checkpoint(self.state_dict(), path)
             self._prune_checkpoints()

@@ -189,3 +189,13 @@ def test_keep_checkpoints_prunes_all_but_the_newest_and_the_initial_state(tmp_pa
     assert [i for i, _ in list_checkpoints(tmp_path)] == [0, 40, 50]
     resume_run(tmp_path, iterations=60, keep_checkpoints=3, device="cpu").run()
     assert [i for i, _ in list_checkpoints(tmp_path)] == [0, 40, 50, 60]
+
+
+def test_a_non_finite_update_is_never_checkpointed(tmp_path):
+    trainer = start_run(mog_config(iterations=3), tmp_path, "cpu")
+    trainer.run()
+    with torch.no_grad():
+        trainer.players["D"].net[0].weight.fill_(float("inf"))
+    with pytest.raises(TrainingDiverged, match="non-finite parameters after iteration 3"):
+        trainer.save()
+    assert torch.isfinite(load_checkpoint(tmp_path)["players"]["D"]["net.0.weight"]).all()
