@@ -15,7 +15,7 @@ from pathlib import Path
 
 import torch
 
-from gametheory.errors import GameError
+from gametheory.errors import GameError, OptionError
 
 FORMAT = "gametheory-neural-checkpoint/1"
 _NAME = re.compile(r"^ckpt_(\d+)\.pt$")
@@ -106,7 +106,8 @@ def load_checkpoint(path: str | Path, map_location=None) -> dict:
     return state
 
 
-def load_neural_game(path: str | Path, device=None, dtype=None, eval_size: int | None = None):
+def load_neural_game(path: str | Path, device=None, dtype=None, eval_size: int | None = None,
+                     average: str | None = None):
     """The ``NeuralGame`` at a checkpoint's parameters, plus metadata.
 
     ``path`` is a checkpoint file or a run directory (its latest checkpoint). The players are
@@ -114,20 +115,29 @@ def load_neural_game(path: str | Path, device=None, dtype=None, eval_size: int |
     spectral norm its stored power-iteration vectors, so the game is a fixed function of the
     parameters). The evaluation batches are drawn once from the run's seed: for MoG the
     training full batch itself; for images ``eval_size`` samples (default 500) in batches of
-    the training batch size. Returns (game, {"config", "iteration", "path"})."""
+    the training batch size. ``average`` ('uniform' or 'ema') puts the players at the
+    checkpoint's parameter average instead of the last iterate. Returns
+    (game, {"config", "iteration", "path", "average"})."""
     from neural.game import NeuralGame
     from neural.train import build_batches, build_game_parts
 
+    if average not in (None, "uniform", "ema"):
+        raise OptionError(f"unknown parameter average {average!r}; choose uniform or ema")
     state = load_checkpoint(path, map_location="cpu")
     config, players, loss = build_game_parts(state["config"])
     for name, module in players.items():
         try:
             module.load_state_dict(state["players"][name])
-        except (KeyError, RuntimeError) as error:
+            if average is not None:
+                with torch.no_grad():
+                    for param, value in zip(module.parameters(),
+                                            state["averages"][average][name], strict=True):
+                        param.copy_(value)
+        except (KeyError, RuntimeError, ValueError) as error:
             raise CheckpointError(f"{state['path']}: parameters of player {name} do not match "
                                   f"its config ({first_line(error)})") from None
         module.eval()
     batches = build_batches(config, eval_size=eval_size)
     meta = {"config": config.to_dict(), "iteration": int(state["iteration"]),
-            "path": state["path"]}
+            "path": state["path"], "average": average}
     return NeuralGame(players, loss, batches, device=device, dtype=dtype), meta

@@ -199,3 +199,14 @@ def test_a_non_finite_update_is_never_checkpointed(tmp_path):
     with pytest.raises(TrainingDiverged, match="non-finite parameters after iteration 3"):
         trainer.save()
     assert torch.isfinite(load_checkpoint(tmp_path)["players"]["D"]["net.0.weight"]).all()
+
+
+def test_load_neural_game_at_the_parameter_averages(tmp_path):
+    start_run(mog_config(iterations=10), tmp_path, "cpu").run()
+    state = load_checkpoint(tmp_path)
+    for kind in ("uniform", "ema"):
+        game, meta = load_neural_game(tmp_path, average=kind)
+        expected = torch.cat([t.flatten() for n in ("G", "D") for t in state["averages"][kind][n]])
+        assert meta["average"] == kind and torch.equal(game.omega(), expected)
+    assert not torch.equal(load_neural_game(tmp_path, average="uniform")[0].omega(),
+                           load_neural_game(tmp_path)[0].omega())
