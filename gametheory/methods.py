@@ -144,8 +144,8 @@ class Method:
         return replace(self, h=h)
 
     def to_dict(self) -> dict:
-        def show(x):
-            return None if x is None else (sp.sstr(x) if isinstance(x, sp.Basic) else x)
+        def show(x):  # exact values as sympy strings ("1/2"), whatever type they were given as
+            return None if x is None else sp.sstr(sp.sympify(x))
         return {"name": self.name, "h": show(self.h), "ratio": show(self.ratio), "beta": show(self.beta),
                 "gamma": show(self.gamma), "order": None if self.order is None else list(self.order)}
 

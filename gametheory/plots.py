@@ -23,15 +23,19 @@ KINDS = ("portrait", "landscape", "eigs", "radius", "path-angle")
 
 
 def reference_point(game: Game, constants=None, point=None) -> tuple[Game, PointReport]:
-    """The game with constants substituted and the point to draw around: ``point`` if given
-    (it must be stationary), else the first LSSP, else the first stationary point."""
+    """The game with constants substituted (named with their values) and the point to draw
+    around: ``point`` if given (it must be stationary), else the first LSSP, else the first
+    stationary point."""
     report = classify_game(game, constants, point)
     if not report.points:
         raise PointError(f"{game.name} has no isolated stationary point to draw around: give one with --point")
     chosen = next((p for p in report.points if p.lssp), report.points[0])
     if not chosen.stationary:
         raise PointError(f"the point is not stationary (||v|| = {chosen.residual:.3g}); this figure needs a stationary point")
-    return report.game, chosen
+    played = report.game
+    if report.constants:  # titles name the game with its constants' values
+        played.name = f"{played.name} [{', '.join(f'{s.name}={sp.sstr(v)}' for s, v in report.constants.items())}]"
+    return played, chosen
 
 
 def _floats(p: PointReport) -> dict[str, float]:
