@@ -275,8 +275,8 @@ def plot(
     output: str = typer.Option(..., "-o", "--output", help="Figure file (.png, .pdf or .svg)."),
     point: list[str] = typer.Option(None, "--point", help="Draw around this stationary point (default: the first LSSP)."),
     set_: list[str] = typer.Option(None, "--set", help=SET_HELP),
-    x: str = typer.Option(None, "--x", help="portrait: parameter on the horizontal axis."),
-    y: str = typer.Option(None, "--y", help="portrait: parameter on the vertical axis."),
+    x: str = typer.Option(None, "--x", help="portrait/landscape: parameter on the horizontal axis."),
+    y: str = typer.Option(None, "--y", help="portrait/landscape: parameter on the vertical axis."),
     fix: list[str] = typer.Option(None, "--fix", help="portrait/landscape: NAME=VALUE for a coordinate off the plotted axes."),
     xlim: str = typer.Option(None, "--xlim", help="portrait: LO,HI."),
     ylim: str = typer.Option(None, "--ylim", help="portrait: LO,HI."),
@@ -309,7 +309,7 @@ def plot(
         options = dict(x=x, y=y, fixed=fixed, xlim=_pair(xlim, "--xlim"), ylim=_pair(ylim, "--ylim"), grid=grid,
                        trajectories=trajectories, seed=seed)
     elif kind == "landscape":
-        options = dict(player=player, fixed=fixed)
+        options = dict(player=player, fixed=fixed, axes=[a for a in (x, y) if a] or None)
     elif kind == "eigs":
         options = dict(method=build_method(method, h, ratio, beta, gamma, None, resolved))
     elif kind == "radius":

@@ -70,6 +70,7 @@ def test_simulate_json_and_plot(tmp_path):
 @pytest.mark.parametrize("kind, extra", [
     ("portrait", ["--grid", "8", "--trajectories", "2"]),
     ("landscape", []),
+    ("landscape", ["--x", "theta2", "--y", "theta1"]),
     ("eigs", ["--method", "eg"]),
     ("radius", ["--methods", "simgd,eg"]),
     ("path-angle", ["--ends", "4"]),
@@ -92,6 +93,7 @@ def test_plot_writes_each_figure(tmp_path, kind, extra):
     (["plot", "example1", "eigs", "-o", "x.png", "--point", "theta1=0", "--point", "theta2=0", "--point", "phi=0"],
      "not stationary"),
     (["plot", "example1", "radar", "-o", "x.png"], "unknown figure"),
+    (["plot", "example1", "landscape", "-o", "x.png", "--x", "phi"], "landscape axes"),
     (["plot", "example1", "eigs", "-o", "x.txt"], "must end in"),
     (["classify", "dirac-gan-r1", "--region", "stable"], "unknown region"),
 ])

@@ -46,6 +46,16 @@ def test_example2_five_percent_either_side_of_lemma4():
     assert local_convergence(Method("simgd", h=exact), point.jacobian, game.slices).verdict == "marginal"
 
 
+def test_exact_verdict_with_an_eigenvalue_at_minus_one():
+    """dirac-gan-r1: J has the double eigenvalue 1/2, so at h = 4 = Lemma 4's bound the SimGD map
+    has the double eigenvalue -1 (a case the Moebius transform handles by deflation)."""
+    game, point = _point("dirac-gan-r1")
+    at_bound = local_convergence(Method("simgd", h=4), point.jacobian, game.slices)
+    assert at_bound.exact and at_bound.verdict == "marginal"
+    assert local_convergence(Method("simgd", h=Q(41, 10)), point.jacobian, game.slices).verdict == "diverges"
+    assert local_convergence(Method("simgd", h=2), point.jacobian, game.slices).verdict == "converges"
+
+
 def test_bilinear_methods():
     game, point = _point("bilinear")
     j = point.jacobian
