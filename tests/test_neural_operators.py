@@ -38,6 +38,22 @@ def test_operator_on_identity_equals_dense_jacobian(seed, hidden, batches, retai
                           dense.T, atol=1e-12)
 
 
+@pytest.mark.parametrize("retain", [True, False])
+@pytest.mark.parametrize("transpose", [True, False])
+def test_batched_products_equal_one_product_per_column(retain, transpose):
+    game = mlp_game(6, batches=2)
+    columns = torch.randn(game.param_count, 5, dtype=torch.float64,
+                          generator=torch.Generator().manual_seed(0))
+    one = JacobianOperator(game, transpose=transpose, retain=retain, batched=False)
+    many = JacobianOperator(game, transpose=transpose, retain=retain, batched=True)
+    assert torch.allclose(many.matmat(columns), one.matmat(columns), atol=1e-13)
+    assert many.products == one.products == 5
+    block = JacobianOperator(game, rows=["G"], cols=["D"], retain=retain, batched=True)
+    d = game.slices["D"]
+    assert torch.allclose(block.matmat(columns[d]), dense_jacobian(game)[game.slices["G"], d] @ columns[d],
+                          atol=1e-13)
+
+
 def test_blocks_are_hessians_and_couplings():
     game = mlp_game(1)
     dense = dense_jacobian(game)
