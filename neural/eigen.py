@@ -81,20 +81,20 @@ def default_tol(op: GameOperator) -> float:
 
 def residuals(op: GameOperator, eigenvalues: np.ndarray, vectors: np.ndarray) -> np.ndarray:
     """``||A u - l u||`` for each column u (normalised) of ``vectors``, by the operator.
-    A conjugate pair shares its residual, so it is computed once per pair."""
+    A conjugate pair (l, conj l) shares its residual (A is real), so it is computed once."""
     out = np.empty(len(eigenvalues))
     done: dict[complex, float] = {}
     for j, lam in enumerate(eigenvalues):
-        key = complex(lam.real, abs(lam.imag))
-        if key in done:
-            out[j] = done[key]
+        conjugate = complex(lam.real, -lam.imag)
+        if lam.imag != 0 and conjugate in done:
+            out[j] = done.pop(conjugate)
             continue
         u = vectors[:, j] / np.linalg.norm(vectors[:, j])
         parts = [u.real] if not np.iscomplexobj(u) or not np.any(u.imag) else [u.real, u.imag]
         columns = torch.from_numpy(np.stack(parts, axis=1).astype(_numpy_dtype(op)))
         image = op.matmat(columns.to(op.device)).detach().cpu().numpy().astype(np.float64)
         au = image[:, 0] + (1j * image[:, 1] if len(parts) == 2 else 0)
-        done[key] = out[j] = float(np.linalg.norm(au - lam * u))
+        done[complex(lam)] = out[j] = float(np.linalg.norm(au - lam * u))
     return out
 
 
@@ -120,6 +120,7 @@ def _select(lam: np.ndarray, vec: np.ndarray, which: str, k: int):
 
 
 def _dense(op: GameOperator, k: int, which: str, progress: Progress | None) -> EigenResult:
+    first = op.products
     matrix = op.to_dense().detach().cpu().numpy().astype(np.float64)
     if progress:
         progress(op.shape[0])
@@ -131,12 +132,15 @@ def _dense(op: GameOperator, k: int, which: str, progress: Progress | None) -> E
     res = [float(np.linalg.norm(matrix @ vec[:, j] - lam[j] * vec[:, j]) / np.linalg.norm(vec[:, j]))
            for j in range(len(lam))]
     return EigenResult(which, k, tuple(complex(l) for l in lam), tuple(res), True, "dense",
-                       op.products)
+                       op.products - first)
 
 
 def _krylov(op: GameOperator, k: int, which: str, tol: float | None, ncv: int | None,
-            maxiter: int | None, progress: Progress | None, shift: float = 0.0) -> EigenResult:
-    """ARPACK on ``B = op - shift I``; eigenvalues reported for ``op`` with their residuals."""
+            maxiter: int | None, progress: Progress | None, shift: float = 0.0,
+            first: int | None = None) -> EigenResult:
+    """ARPACK on ``B = op - shift I``; eigenvalues reported for ``op`` with their residuals.
+    ``products`` counts the operator products since ``first`` (default: this call's start)."""
+    first = op.products if first is None else first
     target = ShiftedOperator(op, shift) if shift else op
     n = op.shape[0]
     tol = default_tol(op) if tol is None else tol
@@ -167,7 +171,7 @@ def _krylov(op: GameOperator, k: int, which: str, tol: float | None, ncv: int | 
     res = residuals(op, lam, vec)
     return EigenResult(which, k, tuple(complex(l) for l in lam), tuple(float(r) for r in res),
                        converged and len(lam) >= k_eff, "lanczos" if symmetric else "arpack",
-                       op.products, shift, tuple(notes))
+                       op.products - first, shift, tuple(notes))
 
 
 class _Counting(spla.LinearOperator):
@@ -219,9 +223,10 @@ def leftmost_eigenvalues(op: GameOperator, k: int = 6, *, radius: float | None =
     _check_k(op, k)
     if op.shape[0] <= max(dense_below, k + 2):
         return _dense(op, k, "SR", progress)
+    first = op.products
     radius = spectral_radius(op, progress) if radius is None else radius
     shift = radius * 1.01 if radius > 0 else 1.0
-    return _krylov(op, k, "SR", tol, ncv, maxiter, progress, shift)
+    return _krylov(op, k, "SR", tol, ncv, maxiter, progress, shift, first)
 
 
 def hessian_extremes(op: GameOperator, k: int = 1, *, tol: float | None = None,

@@ -163,12 +163,9 @@ class NeuralGame:
             raise ValueError(f"omega has {omega.numel()} entries, the game {self.param_count}")
         self._omega = omega.clone()
 
-    def split(self, omega: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Player name -> that player's block of a flat vector (a view)."""
-        return {layout.name: omega[layout.slice] for layout in self._layouts}
-
     def state_dicts(self, omega: torch.Tensor | None = None) -> dict[str, dict[str, torch.Tensor]]:
-        """Player name -> {parameter name: tensor} at ``omega`` (default: the game's state)."""
+        """Player name -> {parameter name: tensor} at ``omega`` (default: the game's state), as
+        views of omega."""
         omega = self._omega if omega is None else omega
         return {layout.name: self._unflatten(layout, omega[layout.slice]) for layout in self._layouts}
 
@@ -192,15 +189,11 @@ class NeuralGame:
             raise KeyError(f"no player {name!r}; players are {', '.join(self.player_names)}") from None
 
     # --- functions of omega (pure: usable under torch.func transforms) ------------------------
-    def loss_terms(self, omega: torch.Tensor, batch: Any) -> list[torch.Tensor]:
-        """The players' losses at ``omega`` on one batch as separate scalars in player order
-        (separate so that differentiating one never walks the others' graphs)."""
-        return self._loss_terms({layout.name: self._unflatten(layout, omega[layout.slice])
-                                 for layout in self._layouts}, batch)
-
     def _loss_terms(self, params: Mapping[str, dict[str, torch.Tensor]], batch: Any
                     ) -> list[torch.Tensor]:
-        """Losses from each player's {parameter name: tensor}, buffers cloned per call."""
+        """The players' losses from each player's {parameter name: tensor} on one batch, as
+        separate scalars in player order (separate, so that differentiating one never walks the
+        others' graphs); buffers are cloned for every call."""
         bound = {}
         for layout in self._layouts:
             tensors = dict(params[layout.name])
@@ -220,7 +213,7 @@ class NeuralGame:
 
     def losses_at(self, omega: torch.Tensor, batch: Any) -> torch.Tensor:
         """The players' losses at ``omega`` on one batch, stacked in player order (shape (n,))."""
-        return torch.stack(self.loss_terms(omega, batch))
+        return torch.stack(self._loss_terms(self.state_dicts(omega), batch))
 
     def functional_field(self, omega: torch.Tensor, batch: Any,
                          players: Sequence[str] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -239,9 +232,8 @@ class NeuralGame:
         """Autograd: each selected player's loss differentiated w.r.t. its own parameter leaves
         only, so autograd prunes what that loss does not need (no gradient of the other
         players' weights). Returns ``(v, leaves by player, losses)``."""
-        params = {layout.name: {k: t.detach().clone().requires_grad_()
-                                for k, t in self._unflatten(layout, omega[layout.slice]).items()}
-                  for layout in self._layouts}
+        params = {name: {k: t.detach().clone().requires_grad_() for k, t in tensors.items()}
+                  for name, tensors in self.state_dicts(omega).items()}
         losses = self._loss_terms(params, batch)
         chosen, parts = self._chosen(players), []
         for n, i in enumerate(chosen):
