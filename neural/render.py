@@ -87,7 +87,7 @@ def print_classification(report: NeuralClassification, label: str, console) -> N
         color = {"minimum": "green", "marginal": "yellow"}.get(p.verdict, "red")
         table.add_row(f"player {p.name} Hessian",
                       f"[{color}]{p.verdict}[/] ({'certified' if p.certified else 'indicative'}): "
-                      f"eigenvalues in [{p.min_eigenvalue:.4g}, {p.max_eigenvalue:.4g}], "
+                      f"eigenvalues in [{p.min_eigenvalue + 0.0:.4g}, {p.max_eigenvalue + 0.0:.4g}], "
                       f"residual {p.residual:.1e}")
     table.add_row("DNE", _verdict(report.dne, report.dne_certified, "yes", "no"))
     ratio = "inf (pure rotation)" if math.isinf(report.max_rotation_ratio) else f"{report.max_rotation_ratio:.4g}"

@@ -78,3 +78,20 @@ def test_planted_unstable_eigenvalue_is_found_by_the_krylov_classifier():
     assert report.lssp is False and report.lssp_certified
     assert report.leftmost_eigenvalue.real == pytest.approx(-0.01, abs=1e-8)
     assert min(l.real for l in report.top.eigenvalues) > 0.5
+
+
+def test_numeric_verdicts_agree_with_the_exact_ones_across_the_zoo():
+    from gametheory import classify_game
+
+    checked = 0
+    for name in zoo.names():
+        game = zoo.get(name)
+        for point in classify_game(game).points:
+            exact_game = game.with_constants() if game.constants else game
+            report = classify_state(compile_game(exact_game, dict(zip(point.params, point.values))))
+            expected = {"LSSP": True, "unstable": False, "marginal": None}[point.stability]
+            assert report.lssp is expected, (name, point.values)
+            if report.dne is not None:
+                assert report.dne == point.dne, (name, point.values)
+            checked += 1
+    assert checked >= 10
