@@ -229,7 +229,13 @@ def download(dataset: str, data_dir: str | Path) -> None:
     elif dataset == "cifar10":
         archive = fetch(CIFAR10_ARCHIVE, data_dir)
         with tarfile.open(archive, "r:gz") as tar:
-            tar.extractall(data_dir, filter="data")
+            unsafe = [m.name for m in tar.getmembers()
+                      if m.name.startswith("/") or ".." in Path(m.name).parts
+                      or not (m.isfile() or m.isdir())]
+            if unsafe:
+                raise DataError(f"{archive}: refusing to extract unsafe members {unsafe[:3]}")
+            safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+            tar.extractall(data_dir, **safe)
     else:
         raise DataError(f"nothing to download for data set {dataset!r}")
 

@@ -306,6 +306,8 @@ def start_run(config: TrainConfig, run_dir: str | Path, device=None, distributed
               ) -> Trainer:
     """A trainer for a new run in ``run_dir``; refuses a directory holding another run."""
     run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise CheckpointError(f"--out {run_dir} is a file, not a run directory")
     if list_checkpoints(run_dir) or (run_dir / "config.json").exists():
         raise CheckpointError(f"{run_dir} already holds a run; continue it with --resume "
                               f"{run_dir} or choose another --out")

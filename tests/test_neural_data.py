@@ -146,3 +146,19 @@ def test_fetch_verifies_and_never_leaves_a_partial_file(tmp_path):
     with pytest.raises(DataError, match="checksum mismatch"):
         fetch(bad, tmp_path / "data")
     assert sorted(p.name for p in (tmp_path / "data" / "mnist").iterdir()) == ["file.gz"]
+
+
+def test_cifar_download_extracts_the_archive(tmp_path, monkeypatch):
+    import tarfile
+
+    import neural.data as data
+
+    source = tmp_path / "src"
+    write_tiny_cifar(source)
+    archive = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(source / "cifar-10-batches-py", arcname="cifar-10-batches-py")
+    remote = data.RemoteFile("cifar-10-python.tar.gz", archive.as_uri(), md5sum(archive))
+    monkeypatch.setattr(data, "CIFAR10_ARCHIVE", remote)
+    data.download("cifar10", tmp_path / "data")
+    assert load_cifar10(tmp_path / "data").shape == (30, 3, 32, 32)
