@@ -13,7 +13,9 @@ Products are averaged over the game's evaluation batches. Two ways of computing 
   double-backward graph of ``w -> J^T w`` (built once too). Memory: every batch's graph.
 - streaming (default for several batches): every product rebuilds one batch's graph at a time
   (``J^T u``: gradient graph + one backward; ``J u``: forward-over-reverse ``torch.func.jvp``,
-  measured faster than rebuilding a double-backward graph). Memory: one batch's graph.
+  measured on par with rebuilding a double-backward graph on the MoG model, 100-170 ms vs
+  120-140 ms, and it holds no double graph). Memory: one batch's graph.
+Eigenvalues only need ``J^T`` (same spectrum, the cheapest product in both ways).
 """
 from __future__ import annotations
 
