@@ -75,6 +75,7 @@ class FakeInception(torch.nn.Module):
         return torch.softmax(torch.stack([x[:, 0], 1 - x[:, 0]], 1) * 10, 1)
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 def test_inception_metrics_through_a_scripted_network(tmp_path):
     path = tmp_path / "fake.pt"
     torch.jit.script(FakeInception()).save(str(path))
