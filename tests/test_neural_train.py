@@ -210,3 +210,17 @@ def test_load_neural_game_at_the_parameter_averages(tmp_path):
         assert meta["average"] == kind and torch.equal(game.omega(), expected)
     assert not torch.equal(load_neural_game(tmp_path, average="uniform")[0].omega(),
                            load_neural_game(tmp_path)[0].omega())
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_run_matches_cpu_to_float_tolerance(tmp_path):
+    config = mog_config(iterations=20, method="extraadam", lr_g=0.01, lr_d=0.01)
+    start_run(config, tmp_path / "cpu", "cpu").run()
+    start_run(config, tmp_path / "cuda", "cuda").run()
+    cpu, cuda = load_checkpoint(tmp_path / "cpu"), load_checkpoint(tmp_path / "cuda")
+    for name in ("G", "D"):
+        for key, value in cpu["players"][name].items():
+            assert torch.allclose(cuda["players"][name][key], value, atol=1e-4), key
+    resume_run(tmp_path / "cuda", iterations=25, device="cuda").run()
+    assert load_checkpoint(tmp_path / "cuda")["iteration"] == 25
