@@ -15,6 +15,10 @@ Convention (DESIGN.md): LSSP iff ``v = 0`` and every eigenvalue of ``J`` has Re 
   each returned one): minimum, saddle, maximum or marginal, with the same margin rule.
 - rotation (indicative: over the computed eigenvalues only): largest |Im l| and |Im l / Re l|.
 
+Krylov solves first run at a loose tolerance (``SCREEN_TOL``) and are repeated at the tight
+default only when the verdict is within ``CLEAR`` margins of zero: far from zero the loose
+residual already certifies the sign, at a fraction of the products.
+
 The spectrum is computed on ``J^T`` (same eigenvalues, one backward pass per product).
 """
 from __future__ import annotations
@@ -24,7 +28,8 @@ from dataclasses import dataclass
 
 import torch
 
-from neural.eigen import EigenResult, Progress, hessian_extremes, leftmost_eigenvalues, top_eigenvalues
+from neural.eigen import (DENSE_BELOW, EigenResult, Progress, hessian_extremes, leftmost_eigenvalues,
+                          top_eigenvalues)
 from neural.game import NeuralGame
 from neural.operators import JacobianOperator, hessian_operator
 
@@ -98,15 +103,42 @@ class NeuralClassification:
         }
 
 
+SCREEN_TOL = 1e-3
+"""First-pass ARPACK tolerance (relative to the shifted eigenvalue): decides a sign far from
+zero in a fraction of the products; a verdict within ``CLEAR`` margins of zero is re-solved at
+the solver's default tolerance."""
+CLEAR = 10.0
+
+
 def _sign(value: float, margin: float) -> int:
     return 1 if value > margin else -1 if value < -margin else 0
 
 
-def _player(game: NeuralGame, name: str, omega, zero_tol: float, progress) -> PlayerCurvature:
-    largest, smallest = hessian_extremes(hessian_operator(game, name, omega), progress=progress)
+def _screened(solve, clear):
+    """``solve(SCREEN_TOL)``, then ``solve(None)`` (default tolerance) unless ``clear`` of the
+    first result."""
+    first = solve(SCREEN_TOL)
+    return first if clear(first) else solve(None)
+
+
+def _player(game: NeuralGame, name: str, omega, zero_tol: float, dense_below: int,
+            progress) -> PlayerCurvature:
+    op = hessian_operator(game, name, omega)
+
+    def margin_of(pair):
+        largest, smallest = pair
+        low, high = smallest.eigenvalues[0].real, largest.eigenvalues[0].real
+        return max(smallest.residuals[0], largest.residuals[0], zero_tol * max(abs(low), abs(high)))
+
+    def clear(pair):
+        low, high, margin = pair[1].eigenvalues[0].real, pair[0].eigenvalues[0].real, margin_of(pair)
+        return abs(low) > CLEAR * margin and (low > 0 or abs(high) > CLEAR * margin)
+
+    largest, smallest = _screened(lambda tol: hessian_extremes(
+        op, tol=tol, dense_below=dense_below, progress=progress), clear)
     low, high = smallest.eigenvalues[0].real, largest.eigenvalues[0].real
     residual = max(smallest.residuals[0], largest.residuals[0])
-    margin = max(residual, zero_tol * max(abs(low), abs(high)))
+    margin = margin_of((largest, smallest))
     low_sign, high_sign = _sign(low, margin), _sign(high, margin)
     if low_sign > 0:
         verdict, certified = "minimum", smallest.converged
@@ -118,10 +150,13 @@ def _player(game: NeuralGame, name: str, omega, zero_tol: float, progress) -> Pl
     return PlayerCurvature(name, low, high, residual, verdict, certified)
 
 
-def classify_state(game: NeuralGame, omega: torch.Tensor | None = None, *, k: int = 6,
-                   top_k: int = 20, grad_tol: float = 1e-6, zero_tol: float | None = None,
+def classify_state(game: NeuralGame, omega: torch.Tensor | None = None, *, k: int = 2,
+                   top_k: int = 6, grad_tol: float = 1e-6, zero_tol: float | None = None,
+                   dense_below: int = DENSE_BELOW,
                    progress: Progress | None = None) -> NeuralClassification:
-    """Classify the state ``omega`` (default: the game's) of ``game`` (see module docstring)."""
+    """Classify the state ``omega`` (default: the game's) of ``game`` (see module docstring):
+    ``top_k`` eigenvalues by magnitude (spectral radius for the shift, rotation measures),
+    ``k`` leftmost ones (k=2 covers a complex pair), each player's Hessian extremes."""
     omega = game.omega() if omega is None else omega
     zero_tol = default_zero_tol(game.dtype) if zero_tol is None else zero_tol
     grad_norm = float(torch.linalg.vector_norm(game.vector_field(omega)))
@@ -129,12 +164,20 @@ def classify_state(game: NeuralGame, omega: torch.Tensor | None = None, *, k: in
     notes = []
 
     op = JacobianOperator(game, omega, transpose=True)
-    top = top_eigenvalues(op, k=top_k, which="LM", progress=progress)
+    top = top_eigenvalues(op, k=top_k, which="LM", tol=SCREEN_TOL, dense_below=dense_below,
+                          progress=progress)
     radius = max((abs(l) for l in top.eigenvalues), default=0.0)
-    leftmost = leftmost_eigenvalues(op, k=k, radius=radius, progress=progress)
+
+    def margin_of(result):
+        return max(result.residuals[0], zero_tol * radius)
+
+    leftmost = _screened(
+        lambda tol: leftmost_eigenvalues(op, k=k, radius=radius, tol=tol,
+                                         dense_below=dense_below, progress=progress),
+        lambda r: r.converged and abs(r.eigenvalues[0].real) > CLEAR * margin_of(r))
     op.release()
     left = leftmost.eigenvalues[0]
-    margin = max(leftmost.residuals[0], zero_tol * radius)
+    margin = margin_of(leftmost)
     sign = _sign(left.real, margin)
     stable = None if sign == 0 else sign > 0
     stability_certified = sign < 0 or (sign > 0 and leftmost.converged)
@@ -143,7 +186,8 @@ def classify_state(game: NeuralGame, omega: torch.Tensor | None = None, *, k: in
     if not leftmost.converged:
         notes.append("the leftmost solve did not fully converge")
 
-    players = tuple(_player(game, name, omega, zero_tol, progress) for name in game.player_names)
+    players = tuple(_player(game, name, omega, zero_tol, dense_below, progress)
+                    for name in game.player_names)
     verdicts = [p.verdict for p in players]
     spectral_dne = (False if any(v in ("saddle", "maximum") for v in verdicts)
                     else True if all(v == "minimum" for v in verdicts) else None)

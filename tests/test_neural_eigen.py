@@ -50,7 +50,7 @@ def test_top_k_by_magnitude_and_imaginary_part_match_dense():
     op = JacobianOperator(quadratic_game(jac, 150))
     exact = np.linalg.eigvals(jac)
     for which, key in (("LM", lambda l: -abs(l)), ("LI", lambda l: -abs(l.imag))):
-        result = top_eigenvalues(op, k=8, which=which)
+        result = top_eigenvalues(op, k=8, which=which, dense_below=0)
         assert result.method == "arpack" and result.converged
         expected = sorted(exact, key=key)[:8]
         assert sorted(np.abs(result.eigenvalues)) == pytest.approx(sorted(np.abs(expected)), rel=1e-8)
@@ -62,9 +62,9 @@ def test_leftmost_finds_the_small_unstable_eigenvalue_that_top_k_misses():
     pairs = stable_rotating_pairs(149, rng) + [(-0.01, 0.0, 0.0, 5.0)]  # eigenvalues -0.01 and 5
     jac = planted_jacobian(np.array(pairs), seed=2)
     op = JacobianOperator(quadratic_game(jac, 150))
-    top = top_eigenvalues(op, k=20, which="LM")
+    top = top_eigenvalues(op, k=20, which="LM", dense_below=0)
     assert min(l.real for l in top.eigenvalues) > 0.5  # top-k by magnitude sees only stable ones
-    left = leftmost_eigenvalues(op, k=3)
+    left = leftmost_eigenvalues(op, k=3, dense_below=0)
     assert left.method == "arpack" and left.converged and left.shift > 0
     assert left.eigenvalues[0] == pytest.approx(-0.01, abs=1e-8)
     assert left.residuals[0] < 1e-7
@@ -80,11 +80,21 @@ def test_leftmost_sign_agrees_with_dense_on_random_games(seed):
     jac[:n, :n] = (jac[:n, :n] + jac[:n, :n].T) / 2
     jac[n:, n:] = (jac[n:, n:] + jac[n:, n:].T) / 2
     op = JacobianOperator(quadratic_game(jac, n))
-    left = leftmost_eigenvalues(op, k=4)
+    left = leftmost_eigenvalues(op, k=4, dense_below=0)
     exact = min(np.linalg.eigvals(jac).real)
     assert left.converged
     assert left.eigenvalues[0].real == pytest.approx(exact, abs=1e-7)
     assert (left.eigenvalues[0].real > 0) == (exact > 0)
+
+
+def test_dense_and_krylov_agree_on_the_same_operator():
+    rng = np.random.default_rng(5)
+    jac = planted_jacobian(np.array(stable_rotating_pairs(100, rng)), seed=1)
+    op = JacobianOperator(quadratic_game(jac, 100))
+    dense, krylov = top_eigenvalues(op, k=6), top_eigenvalues(op, k=6, dense_below=0)
+    assert (dense.method, krylov.method) == ("dense", "arpack")
+    assert dense.products == 200 and krylov.products > 0
+    assert np.allclose(sorted(np.abs(dense.eigenvalues)), sorted(np.abs(krylov.eigenvalues)), rtol=1e-9)
 
 
 def test_small_operators_are_solved_densely_with_residuals():
@@ -104,7 +114,7 @@ def test_hessian_extremes_by_lanczos_match_dense():
     a = (a + a.T) / 2
     jac = np.block([[a, rng.standard_normal((n, 3))], [rng.standard_normal((3, n)), np.eye(3)]])
     game = quadratic_game(jac, n)
-    largest, smallest = hessian_extremes(hessian_operator(game, "G"))
+    largest, smallest = hessian_extremes(hessian_operator(game, "G"), dense_below=0)
     exact = np.linalg.eigvalsh(a)
     assert largest.method == smallest.method == "lanczos"
     assert largest.eigenvalues[0].real == pytest.approx(exact[-1], abs=1e-8)
@@ -117,7 +127,7 @@ def test_non_convergence_returns_what_converged_with_a_warning():
     jac = planted_jacobian(np.array(stable_rotating_pairs(150, rng)))
     op = JacobianOperator(quadratic_game(jac, 150))
     with pytest.warns(RuntimeWarning, match="did not converge"):
-        result = top_eigenvalues(op, k=10, which="LM", maxiter=1, ncv=12)
+        result = top_eigenvalues(op, k=10, which="LM", maxiter=1, ncv=12, dense_below=0)
     assert not result.converged
     assert len(result.eigenvalues) == len(result.residuals) < 10
     assert result.notes
@@ -127,6 +137,6 @@ def test_same_solve_twice_is_identical():
     rng = np.random.default_rng(3)
     jac = planted_jacobian(np.array(stable_rotating_pairs(150, rng)))
     game = quadratic_game(jac, 150)
-    first = top_eigenvalues(JacobianOperator(game), k=5)
-    second = top_eigenvalues(JacobianOperator(game), k=5)
+    first = top_eigenvalues(JacobianOperator(game), k=5, dense_below=0)
+    second = top_eigenvalues(JacobianOperator(game), k=5, dense_below=0)
     assert first == second
