@@ -29,7 +29,7 @@ import scipy.sparse.linalg as spla
 import torch
 
 from gametheory.errors import OptionError
-from neural.operators import GameOperator, ShiftedOperator
+from neural.operators import GameOperator, ShiftedOperator, numpy_dtype
 
 WHICH = ("LM", "LI", "SR")
 _ORDER = {
@@ -95,15 +95,11 @@ def residuals(op: GameOperator, eigenvalues: np.ndarray, vectors: np.ndarray) ->
             continue
         u = vectors[:, j] / np.linalg.norm(vectors[:, j])
         parts = [u.real] if not np.iscomplexobj(u) or not np.any(u.imag) else [u.real, u.imag]
-        columns = torch.from_numpy(np.stack(parts, axis=1).astype(_numpy_dtype(op)))
+        columns = torch.from_numpy(np.stack(parts, axis=1).astype(numpy_dtype(op.dtype)))
         image = op.matmat(columns.to(op.device)).detach().cpu().numpy().astype(np.float64)
         au = image[:, 0] + (1j * image[:, 1] if len(parts) == 2 else 0)
         done[complex(lam)] = out[j] = float(np.linalg.norm(au - lam * u))
     return out
-
-
-def _numpy_dtype(op: GameOperator):
-    return np.float64 if op.dtype == torch.float64 else np.float32
 
 
 def _start_vector(n: int, dtype) -> np.ndarray:

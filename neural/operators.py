@@ -66,13 +66,17 @@ class GameOperator:
         return ScipyOperator(self)
 
 
+def numpy_dtype(dtype: torch.dtype) -> np.dtype:
+    """The numpy dtype of an operator's products (float64 or float32)."""
+    return np.dtype(np.float64 if dtype == torch.float64 else np.float32)
+
+
 class ScipyOperator(spla.LinearOperator):
     """A scipy ``LinearOperator`` over a ``GameOperator``: numpy in, numpy out."""
 
     def __init__(self, op: GameOperator):
         self.op = op
-        dtype = np.float64 if op.dtype == torch.float64 else np.float32
-        super().__init__(dtype=np.dtype(dtype), shape=op.shape)
+        super().__init__(dtype=numpy_dtype(op.dtype), shape=op.shape)
 
     def _matvec(self, x):
         x = np.asarray(x)

@@ -3,7 +3,6 @@ import json
 
 import numpy as np
 import pytest
-import sympy as sp
 
 from gametheory import zoo
 from neural.bridge import compile_game
