@@ -52,6 +52,11 @@ GAMMA_HELP = "Consensus weight gamma >= 0 (consensus: w = v + gamma J^T v)."
 ORDER_HELP = "altgd player order, e.g. D,G (default: first to last)."
 
 
+MAX_STEPS = 1_000_000
+MAX_FLOW_TIME = 1e6
+MAX_GRID = 400
+
+
 def console(stderr: bool = False):
     from rich.console import Console
 
@@ -214,12 +219,18 @@ def simulate(
     from gametheory.parsing import parse_number
 
     resolved, constants, _ = load_game_options(game, set_, None)
-    if steps < 1:
-        raise OptionError(f"--steps must be a positive integer, got {steps}")
+    if not 1 <= steps <= MAX_STEPS:
+        raise OptionError(f"--steps must be between 1 and {MAX_STEPS}, got {steps}")
+    if not (np.isfinite(radius) and radius > 0):
+        raise OptionError(f"--radius must be a positive number, got {radius}")
+    if seed < 0:
+        raise OptionError(f"--seed must be a non-negative integer, got {seed}")
     if method.lower() == "flow":
         step = float(parse_number(h))
         if step <= 0:
             raise OptionError(f"--h must be positive, got {h}")
+        if step * steps > MAX_FLOW_TIME:
+            raise OptionError(f"the flow would run up to time h*steps = {step * steps:g}; at most {MAX_FLOW_TIME:g}")
         run_one = None
     else:
         chosen = build_method(method, h, ratio, beta, gamma, order, resolved)
@@ -238,7 +249,8 @@ def simulate(
         starts = list(random_starts(centre, random, radius, seed))
     runs = []
     for s in starts:
-        target = min(points, key=lambda q: np.linalg.norm(q - s)) if points else None
+        with np.errstate(all="ignore"):  # far-away starts overflow the distance, not the run
+            target = min(points, key=lambda q: np.linalg.norm(q - s)) if points else None
         if run_one is None:
             runs.append(flow(played, s, t_max=step * steps, samples=steps + 1, target=target))
         else:
@@ -305,6 +317,10 @@ def plot(
     fixed = {s.name: float(v) for s, v in parsing.parse_assignments(fix or [], {s.name: s for s in resolved.params},
                                                                      "--fix").items()}
     kind = kind.lower()
+    if not 2 <= grid <= MAX_GRID:
+        raise OptionError(f"--grid must be between 2 and {MAX_GRID}, got {grid}")
+    if not 0 <= trajectories <= 1000 or seed < 0:
+        raise OptionError("--trajectories must be between 0 and 1000 and --seed non-negative")
     if kind == "portrait":
         options = dict(x=x, y=y, fixed=fixed, xlim=_pair(xlim, "--xlim"), ylim=_pair(ylim, "--ylim"), grid=grid,
                        trajectories=trajectories, seed=seed)

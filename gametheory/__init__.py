@@ -7,7 +7,7 @@ every player's Hessian of its own loss is positive definite.
 >>> from gametheory import zoo, classify_game
 >>> report = classify_game(zoo.get("example1"))
 >>> [(p.stability, p.dne) for p in report.points]
-[('LSSP', False)]
+[('LSSP', False), ('unstable', False)]
 """
 from __future__ import annotations
 

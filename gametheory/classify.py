@@ -16,7 +16,7 @@ from .errors import PointError
 from .game import Game
 from .numbers import is_exact_number, is_zero
 from .nash import NashVerdict, PlayerNash, exact_inertia, numeric_inertia
-from .spectrum import characteristic_polynomial, poly_text, decide_stability, exact_roots, numeric_roots
+from .spectrum import NoConvergence, characteristic_polynomial, poly_text, decide_stability, exact_roots, numeric_roots
 from .stationary import Search, StationaryFamily, stationary_points
 from .stepsize import StepSize, lemma4
 
@@ -104,16 +104,23 @@ def classify_point(game: Game, point: Mapping[sp.Symbol, sp.Expr]) -> PointRepor
     if exact:
         jacobian = jacobian.applyfunc(lambda e: sp.radsimp(sp.expand(e)))
         stationary = all(is_zero(c) for c in field)
-    residual = float(np.linalg.norm(np.array([complex(sp.N(c, 30)) for c in field], dtype=complex)))
+    v_float = np.array([complex(sp.N(c, 30)) for c in field], dtype=complex)
+    j_float = np.array(jacobian.evalf(30).tolist(), dtype=float).reshape(len(values), len(values))
+    if not (np.all(np.isfinite(j_float)) and np.all(np.isfinite(v_float))):
+        raise PointError("v or J at this point overflows double precision; choose a smaller point")
+    scale = float(np.max(np.abs(v_float))) if v_float.size else 0.0
+    residual = scale * float(np.linalg.norm(v_float / scale)) if scale > 0 else 0.0  # ||v||, overflow-safe
     if not exact:
         stationary = residual <= 1e-8
     poly = characteristic_polynomial(jacobian) if exact else None
-    j_float = np.array(jacobian.evalf(30).tolist(), dtype=float).reshape(len(values), len(values))
 
     if poly is not None:
         decision = decide_stability(poly)
         roots = exact_roots(poly)
-        eigenvalues = tuple(complex(sp.N(r, 30)) for r in roots) if roots is not None else tuple(numeric_roots(poly))
+        try:
+            eigenvalues = tuple(complex(sp.N(r, 30)) for r in roots) if roots is not None else tuple(numeric_roots(poly))
+        except NoConvergence:
+            eigenvalues = tuple(complex(l) for l in np.linalg.eigvals(j_float))
         stability, method, reason, tol = decision.verdict, "exact", decision.reason, None
     else:
         eigenvalues = tuple(complex(l) for l in np.linalg.eigvals(j_float))

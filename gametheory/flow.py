@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from .errors import OptionError, PointError
+from .errors import GameError, OptionError, PointError
 from .game import Game
 from .methods import Field, Method, numeric_field
 
@@ -113,6 +113,8 @@ def flow(game: Game, start, t_max: float = 50.0, samples: int = 501, target=None
         solution = scipy.integrate.solve_ivp(lambda t, x: -v(x), (0.0, t_max), np.asarray(start, float),
                                              t_eval=np.linspace(0.0, t_max, samples), rtol=rtol, atol=rtol / 1000,
                                              events=escaped)
+        if solution.status < 0:
+            raise GameError(f"the flow could not be integrated from this start: {solution.message}")
         states = solution.y.T
         norms = np.linalg.norm(v(solution.y), axis=0)
     verdict, reason = _verdict(states, norms, None if target is None else np.asarray(target, float), tol, blowup, escape)

@@ -16,6 +16,8 @@ from .errors import ParseError, PointError
 
 MAX_LENGTH = 10_000
 MAX_NUMERIC_EXPONENT = 1_000
+MAX_SYMBOLIC_EXPONENT = 100
+MAX_MAGNITUDE = 1e300
 
 
 def _sigmoid(x):
@@ -33,10 +35,10 @@ def _logsigmoid(x):
 FUNCTIONS = {
     "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "sin": sp.sin, "cos": sp.cos,
     "tan": sp.tan, "tanh": sp.tanh, "sinh": sp.sinh, "cosh": sp.cosh, "atan": sp.atan,
-    "abs": sp.Abs, "Abs": sp.Abs, "sigmoid": _sigmoid, "softplus": _softplus,
-    "logsigmoid": _logsigmoid,
+    "sigmoid": _sigmoid, "softplus": _softplus, "logsigmoid": _logsigmoid,
 }
-"""Functions a user string may call, each with one argument. ``sigmoid(x) = 1/(1+exp(-x))``,
+"""Functions a user string may call, each with one argument; all smooth (``abs`` is left out:
+the analysis needs second derivatives).  ``sigmoid(x) = 1/(1+exp(-x))``,
 ``softplus(x) = log(1+exp(x))``, ``logsigmoid(x) = -log(1+exp(-x))``; they expand to
 elementary expressions so that every later layer (lambdify to numpy or torch) understands them."""
 
@@ -72,7 +74,10 @@ class _Builder:
             value = node.value
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise self.fail(f"literal {_describe(node)} is not allowed (numbers only)")
-            return sp.Integer(value) if isinstance(value, int) else sp.Rational(repr(value))
+            literal = ast.get_source_segment(self.text, node) or repr(value)
+            if not abs(float(value)) <= MAX_MAGNITUDE:
+                raise self.fail(f"number {literal} is too large (|x| <= {MAX_MAGNITUDE:g})")
+            return sp.Integer(value) if isinstance(value, int) else sp.Rational(literal)  # exact decimal
         if isinstance(node, ast.Name):
             if node.id.startswith("_"):
                 raise self.fail(f"name {node.id!r} is not allowed")
@@ -92,9 +97,10 @@ class _Builder:
             if type(node.op) not in _BINARY:
                 raise self.fail(f"operator in {_describe(node)!r} is not allowed")
             left, right = self.build(node.left), self.build(node.right)
-            if isinstance(node.op, ast.Pow) and right.is_number and left.is_number:
-                if abs(sp.N(right)) > MAX_NUMERIC_EXPONENT:
-                    raise self.fail(f"exponent {right} is too large")
+            if isinstance(node.op, ast.Pow) and right.is_number:
+                limit = MAX_NUMERIC_EXPONENT if left.is_number else MAX_SYMBOLIC_EXPONENT
+                if abs(sp.N(right)) > limit:
+                    raise self.fail(f"exponent {right} is too large (at most {limit})")
             return _BINARY[type(node.op)](left, right)
         if isinstance(node, ast.Call):
             func = node.func
@@ -127,8 +133,9 @@ def parse_expression(text: str, names: Mapping[str, sp.Expr] | Iterable[sp.Symbo
         raise ParseError(f"expression longer than {MAX_LENGTH} characters")
     if not text.strip():
         raise ParseError("empty expression")
+    text = text.strip()
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(text, mode="eval")
     except SyntaxError as error:
         raise ParseError(f"syntax error in {text!r}: {error.msg}") from None
     return _Builder(names, text).build(tree)
@@ -143,6 +150,8 @@ def parse_number(text: str | int | float) -> sp.Expr:
     value = parse_expression(text)
     if not value.is_number or value.is_real is False:
         raise ParseError(f"{text!r} is not a real number")
+    if not abs(sp.N(value, 20)) <= MAX_MAGNITUDE:
+        raise ParseError(f"{text!r} is too large (|x| <= {MAX_MAGNITUDE:g})")
     return value
 
 
@@ -157,6 +166,8 @@ def parse_assignments(items: Iterable[str], allowed: Mapping[str, sp.Symbol], wh
         if name not in allowed:
             known = ", ".join(allowed) or "none"
             raise PointError(f"{what} names unknown {name!r} (known: {known})")
+        if allowed[name] in values:
+            raise PointError(f"{what} gives {name!r} twice")
         values[allowed[name]] = parse_number(text)
     return values
 

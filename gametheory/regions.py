@@ -112,7 +112,7 @@ def real_set(conditions: Sequence[sp.Expr], x: sp.Symbol) -> sp.Set:
     domain = _domain(x)
     polys = [sp.Poly(c, x, domain="QQ") for c in conditions]
     low = domain.start if isinstance(domain, sp.Interval) else -sp.oo
-    cuts = sorted({r for p in polys if p.degree() > 0 for r in p.real_roots() if r > low},
+    cuts = sorted({r for p in polys if p.degree() > 0 for r in p.real_roots() if low == -sp.oo or sp.N(r - low, 50) > 0},
                   key=lambda r: sp.N(r, 50))
     edges = [low, *cuts, sp.oo]
     pieces = []

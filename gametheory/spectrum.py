@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import mpmath
 import numpy as np
 import sympy as sp
+from mpmath.libmp.libhyper import NoConvergence
 
 X = sp.Dummy("x")
 """The variable of characteristic polynomials: a Dummy, so that it never clashes with a game
@@ -157,14 +157,23 @@ def decide_stability(poly: sp.Poly) -> StabilityDecision:
 
 
 def _nroots(poly: sp.Poly) -> list[complex]:
-    if poly.degree() <= 0:
-        return []
-    expr_poly = sp.Poly(poly.as_expr(), X)
-    try:
-        return [complex(r) for r in expr_poly.nroots(n=30, maxsteps=500)]
-    except mpmath.NoConvergence:
-        coeffs = [complex(sp.N(c, 30)) for c in expr_poly.all_coeffs()]
-        return [complex(r) for r in np.roots(coeffs)]
+    """Float roots with multiplicity: each square-free factor separately (30-digit mpmath
+    polyroots, numpy's companion matrix if that does not converge; NoConvergence is raised
+    when neither applies, e.g. coefficients beyond double range)."""
+    roots: list[complex] = []
+    for factor, multiplicity in poly.sqf_list()[1]:
+        if factor.degree() <= 0:
+            continue
+        expr_poly = sp.Poly(factor.as_expr(), X)
+        try:
+            found = [complex(r) for r in expr_poly.nroots(n=30, maxsteps=500)]
+        except NoConvergence:
+            coeffs = np.array([complex(sp.N(c, 30)) for c in expr_poly.all_coeffs()])
+            if not np.all(np.isfinite(coeffs)):
+                raise
+            found = [complex(r) for r in np.roots(coeffs)]
+        roots += found * multiplicity
+    return roots
 
 
 def numeric_roots(poly: sp.Poly) -> list[complex]:

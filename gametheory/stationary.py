@@ -37,11 +37,18 @@ class StationaryFamily:
     free: tuple[sp.Symbol, ...]
 
     @property
+    def real_everywhere(self) -> bool:
+        """Whether every real value of the free parameters gives a real point (else the family
+        is real only where its right-hand sides are, e.g. ``sqrt(1 - y**2)`` for |y| <= 1)."""
+        return all(e.is_real for _, e in self.solution)
+
+    @property
     def description(self) -> str:
         fixed = ", ".join(f"{s.name} = {sp.sstr(e)}" for s, e in self.solution)
         free = ", ".join(s.name for s in self.free)
         kind = "curve" if len(self.free) == 1 else f"{len(self.free)}-dimensional set"
-        return f"{fixed or 'every point'} for any real {free} (a {kind} of stationary points)"
+        where = "" if self.real_everywhere else " where the right-hand sides are real"
+        return f"{fixed or 'every point'} for real {free}{where} (a {kind} of stationary points)"
 
 
 @dataclass(frozen=True)
@@ -120,6 +127,23 @@ def _back_substitute(basis: list[sp.Expr], params: tuple[sp.Symbol, ...], known:
     return solutions
 
 
+def _real_parts_of_families(solutions: list[dict], params) -> list[dict]:
+    """Replace a parametric solution with complex right-hand sides (``y = I*x``) by its real
+    points: the free parameters are real, so the imaginary parts must vanish."""
+    out = []
+    for sol in solutions:
+        free = [s for s in params if s not in sol]
+        if not free or not any(v.has(sp.I) for v in sol.values()):
+            out.append(sol)
+            continue
+        imaginary = [sp.im(sp.expand_complex(v)) for v in sol.values()]
+        imaginary = [e for e in imaginary if e != 0]
+        for fix in sp.solve(imaginary, free, dict=True):
+            if all(_is_real(v) for v in fix.values() if not v.free_symbols & set(params)):
+                out.append({**{k: sp.expand_complex(v.subs(fix)) for k, v in sol.items()}, **fix})
+    return out
+
+
 def _exact_search(game: Game, nums, dens) -> Search:
     params = game.params
     equations = [n for n in nums if n != 0]
@@ -131,7 +155,7 @@ def _exact_search(game: Game, nums, dens) -> Search:
     else:
         solutions = sp.solve(equations, params, dict=True) if equations else [{}]
     points, families = [], []
-    for sol in solutions:
+    for sol in _real_parts_of_families(solutions, params):
         if any(not _is_real(v) for v in sol.values() if not v.free_symbols & set(params)):
             continue
         full = {s: sol.get(s, s) for s in params}
@@ -142,7 +166,9 @@ def _exact_search(game: Game, nums, dens) -> Search:
             fixed = tuple((s, sp.simplify(sol[s])) for s in params if s in sol)
             families.append(StationaryFamily(fixed, free))
         else:
-            points.append(StationaryPoint(tuple(sp.radsimp(full[s]) for s in params), True))
+            point = StationaryPoint(tuple(sp.radsimp(full[s]) for s in params), True)
+            if point not in points:
+                points.append(point)
     points.sort(key=lambda p: [float(sp.re(sp.N(v))) for v in p.values])
     return Search(tuple(points), tuple(families),
                   "exact: rational field solved symbolically (lex Groebner basis, real roots only)", True)
@@ -158,11 +184,18 @@ def _snap(game: Game, x: np.ndarray) -> tuple[sp.Expr, ...] | None:
     return None
 
 
+MAX_CONDITION = 1e10
+
+
 def numeric_search(game: Game, starts: int = 64, box: float = 3.0, seed: int = 0) -> Search:
     """Multi-start root finding (scipy ``root``, hybrid Powell) from ``starts`` seeded points in
-    ``[-box, box]^d`` plus the origin. A root is accepted when ``||v|| < 1e-10`` and the Newton
-    correction ``||J^+ v||`` is below 1e-8 (this rejects points "at infinity" where v merely
-    decays, as for saturating sigmoids); roots closer than 1e-6 are merged."""
+    ``[-box, box]^d`` plus the origin; roots farther than ``10 * box`` are not reported.
+
+    A root with ``||v|| < 1e-10`` is accepted when J is well conditioned there
+    (cond < MAX_CONDITION) and the Newton correction ``||J^-1 v||`` is below 1e-8: this rejects
+    points "at infinity" where v merely decays (saturating sigmoids, exp), since J decays with
+    it and the Newton step stays large. Near-roots with an ill-conditioned J are kept only when
+    v vanishes exactly at a nearby snapped exact point. Roots closer than 1e-6 are merged."""
     import scipy.optimize  # deferred: costs ~0.4 s of start-up for exact games
 
     v_fn, j_fn = game.numeric()
@@ -176,28 +209,38 @@ def numeric_search(game: Game, starts: int = 64, box: float = 3.0, seed: int = 0
     def jac(x):
         return np.asarray(j_fn(x), dtype=float).reshape(d, d)
 
-    found: list[np.ndarray] = []
+    found: list[tuple[np.ndarray, tuple | None]] = []
+    rejected = 0
     with np.errstate(all="ignore"):
         for x0 in initial:
-            result = scipy.optimize.root(field, x0, jac=jac, method="hybr")
-            x = result.x
-            if not np.all(np.isfinite(x)):
+            x = scipy.optimize.root(field, x0, jac=jac, method="hybr").x
+            if not np.all(np.isfinite(x)) or np.max(np.abs(x)) > 10 * box:
                 continue
-            value = field(x)
-            if not np.all(np.isfinite(value)) or np.linalg.norm(value) > 1e-10:
+            value, jacobian = field(x), jac(x)
+            if not np.all(np.isfinite(value)) or not np.all(np.isfinite(jacobian)) or np.linalg.norm(value) > 1e-10:
                 continue
-            correction = np.linalg.lstsq(jac(x), value, rcond=None)[0]
-            if np.linalg.norm(correction) > 1e-8:
+            if any(np.linalg.norm(x - y) <= 1e-6 * max(1.0, np.linalg.norm(y)) for y, _ in found):
                 continue
-            if all(np.linalg.norm(x - y) > 1e-6 * max(1.0, np.linalg.norm(y)) for y in found):
-                found.append(x)
+            exact = None
+            if np.linalg.cond(jacobian) < MAX_CONDITION:
+                if np.linalg.norm(np.linalg.solve(jacobian, value)) > 1e-8:
+                    rejected += 1
+                    continue
+            else:
+                exact = _snap(game, x)
+                if exact is None:
+                    rejected += 1
+                    continue
+            found.append((x, exact))
     points = []
-    for x in sorted(found, key=tuple):
-        exact = _snap(game, x)
+    for x, exact in sorted(found, key=lambda item: tuple(item[0])):
+        exact = exact if exact is not None else _snap(game, x)
         points.append(StationaryPoint(exact, True) if exact is not None
                       else StationaryPoint(tuple(sp.Float(c, 17) for c in x), False))
     method = (f"numeric: multi-start root finding ({starts + 1} starts in [-{box:g}, {box:g}]^{d}, seed {seed}); "
               "roots snapped to exact values where v vanishes symbolically")
+    if rejected:
+        method += f"; {rejected} near-root(s) rejected (v decays without a root, or ill-conditioned J)"
     return Search(tuple(points), (), method, False)
 
 
