@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 from torch.func import functional_call, vjp
+from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_map
 
 LossFn = Callable[[Mapping[str, Callable[..., Any]], Any], Mapping[str, torch.Tensor]]
@@ -62,6 +63,53 @@ class BoundPlayer:
 
     def __call__(self, *args, **kwargs):
         return functional_call(self.module, self._tensors, args, kwargs)
+
+
+class _ConstantMaskReLU(torch.autograd.Function):
+    """``relu`` (``slope == 0``) or ``leaky_relu(x, slope)`` whose backward multiplies by a
+    constant mask: ``threshold_backward`` / ``leaky_relu_backward`` of the incoming gradient and
+    the *detached* input. Same values as autograd's own formulas; the difference is in
+    second-order graphs: autograd's double backward of these activations also differentiates
+    the mask, materialising a zero tensor of the activation's size (and adding it up) in every
+    product, although their second derivative is zero almost everywhere."""
+
+    @staticmethod
+    def forward(ctx, x, slope):
+        ctx.slope = slope
+        out = torch.relu(x) if slope == 0 else torch.nn.functional.leaky_relu(x, slope)
+        ctx.save_for_backward(x)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        x = x.detach()
+        if ctx.slope == 0:
+            return torch.ops.aten.threshold_backward(grad, x, 0), None
+        return torch.ops.aten.leaky_relu_backward(grad, x, ctx.slope, False), None
+
+
+class _PiecewiseLinearMode(TorchFunctionMode):
+    """While active, (leaky) ReLU calls (``nn.ReLU``, ``F.relu``, ``torch.relu``,
+    ``Tensor.relu``, ``nn.LeakyReLU``, ``F.leaky_relu``) go through ``_ConstantMaskReLU``.
+    Used only where a differentiable gradient graph is built (``field_graph``); in-place
+    variants and every other function run unchanged."""
+
+    _RELU = {torch.relu, torch.nn.functional.relu, torch.Tensor.relu}
+    _LEAKY = {torch.nn.functional.leaky_relu}
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in self._RELU and 1 <= len(args) <= 2 and set(kwargs) <= {"inplace"}:
+            inplace = args[1] if len(args) > 1 else kwargs.get("inplace", False)
+            if not inplace and isinstance(args[0], torch.Tensor) and args[0].requires_grad:
+                return _ConstantMaskReLU.apply(args[0], 0.0)
+        if func in self._LEAKY and 1 <= len(args) <= 3 and set(kwargs) <= {"negative_slope", "inplace"}:
+            slope = args[1] if len(args) > 1 else kwargs.get("negative_slope", 0.01)
+            inplace = args[2] if len(args) > 2 else kwargs.get("inplace", False)
+            if not inplace and isinstance(args[0], torch.Tensor) and args[0].requires_grad:
+                return _ConstantMaskReLU.apply(args[0], float(slope))
+        return func(*args, **kwargs)
 
 
 def _move_batch(batch: Any, device: torch.device, dtype: torch.dtype) -> Any:
@@ -234,7 +282,11 @@ class NeuralGame:
         players' weights). Returns ``(v, leaves by player, losses)``."""
         params = {name: {k: t.detach().clone().requires_grad_() for k, t in tensors.items()}
                   for name, tensors in self.state_dicts(omega).items()}
-        losses = self._loss_terms(params, batch)
+        if create_graph:
+            with _PiecewiseLinearMode():
+                losses = self._loss_terms(params, batch)
+        else:
+            losses = self._loss_terms(params, batch)
         chosen, parts = self._chosen(players), []
         for n, i in enumerate(chosen):
             own = list(params[self._layouts[i].name].values())

@@ -112,3 +112,25 @@ def test_float32_operator_follows_the_game_dtype():
 def test_dense_jacobian_refuses_large_games():
     with pytest.raises(OptionError, match="too large"):
         dense_jacobian(mlp_game(0), max_size=5)
+
+
+@pytest.mark.parametrize("activation", [
+    torch.nn.ReLU, lambda: torch.nn.LeakyReLU(0.2), lambda: torch.nn.ReLU(inplace=True)])
+def test_piecewise_linear_activations_same_products_bit_for_bit(activation, monkeypatch):
+    """Retained graphs route (leaky) ReLU through a constant-mask backward (no zero second
+    derivative materialised): the products equal autograd's own formulas bit for bit, and the
+    dense Jacobian (jacfwd, no such routing) to rounding."""
+    import contextlib
+
+    import neural.game as game_module
+
+    game = mlp_game(3, hidden=6, activation=activation)
+    u = torch.randn(game.param_count, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    fast = [JacobianOperator(game, transpose=t).matvec(u) for t in (True, False)]
+    monkeypatch.setattr(game_module, "_PiecewiseLinearMode", contextlib.nullcontext)
+    plain = [JacobianOperator(game, transpose=t).matvec(u) for t in (True, False)]
+    for a, b in zip(fast, plain):
+        assert torch.equal(a, b)
+    dense = dense_jacobian(game)
+    assert torch.allclose(fast[0], dense.T @ u, atol=1e-12)
+    assert torch.allclose(fast[1], dense @ u, atol=1e-12)
