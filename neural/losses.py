@@ -71,4 +71,5 @@ def gan_loss(kind: str, gp_weight: float = 10.0) -> GameLoss:
         return {"G": loss_g, "D": loss_d}
 
     loss.kind = kind
+    loss.gp_weight = gp_weight if kind == "wgangp" else 0.0
     return loss

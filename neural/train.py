@@ -27,6 +27,7 @@ from neural.losses import gan_loss
 from neural.models import build_players
 from neural.optim import ParameterAverage, fill_game_gradients, make_optimizer, player_groups
 from neural.train_config import RESUMABLE_FIELDS, TrainConfig
+from neural.train_fastpath import MoGFastField, fast_path_applies
 
 EVAL_SAMPLES = {"mog": 10_000, "mnist": 64, "cifar10": 64}
 
@@ -101,6 +102,12 @@ class Trainer:
         self._stop_agreed = False  # under data parallelism: some rank asked to stop
         self.last_checkpoint: Path | None = None
         self.evaluator = None  # optional: generate -> {metric: value}, run with the samples
+        #: closed-form MoG gradients instead of autograd where valid (``neural.train_fastpath``:
+        #: same mathematics, ~2x fewer memory passes); None = autograd. Set to None to force
+        #: the autograd path.
+        self.fast_field = (MoGFastField(self.players, self.loss)
+                           if distributed is None and fast_path_applies(
+                               self.players, self.loss, config.consensus) else None)
 
     # --- one iteration ------------------------------------------------------------------------
     @property
@@ -111,8 +118,11 @@ class Trainer:
         """Evaluate the game on ``batch``, write the players' gradients (all-reduced under data
         parallelism), stop on a non-finite value; returns losses and gradient norms."""
         def closure():
-            losses = self.loss(self.players, batch)
-            fill_game_gradients(losses, self.params, players, self.config.consensus)
+            if self.fast_field is not None:
+                losses = self.fast_field(batch, players)
+            else:
+                losses = self.loss(self.players, batch)
+                fill_game_gradients(losses, self.params, players, self.config.consensus)
             values = torch.stack([losses["G"].detach(), losses["D"].detach()])
             if self.distributed is not None:  # the stop flag rides along: all ranks agree
                 flag = torch.tensor([float(self._stop_requested)], device=values.device)
