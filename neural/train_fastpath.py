@@ -1,21 +1,22 @@
 """Closed-form game gradients for the MoG players (one hidden ReLU layer each), used by the
-trainer instead of autograd where valid (``mog_fast_field`` returns None elsewhere).
+trainer instead of autograd where valid (``fast_path_applies``; the trainer falls back to
+autograd elsewhere, and ``Trainer.fast_field = None`` forces autograd).
 
 Why: at the paper's full batch (N = 10,000, 100 hidden units) an iteration is bound by memory
-passes over N x 100 activation matrices, not by arithmetic. Autograd makes about 37 such passes
-per field evaluation (the paper-style baseline about 45); the formulas below make about 20, with
-the same mathematics (only float rounding differs from autograd).
+passes over N x 100 activation matrices, not by arithmetic. By a count of those passes, autograd
+makes about 37 per field evaluation (the paper-style baseline about 45); the code below makes
+about 20, with the same mathematics (only float rounding differs from autograd).
 
-Discriminator D(x) = v . relu(a x + b) + c with a scalar input x. With the 0/1 mask
-M[n, j] = [a_j x_n + b_j > 0] (ReLU's derivative, 0 at 0 as in torch):
+Discriminator D(x) = v . relu(a x + b) + c with a scalar input x, on the real and fake samples
+stacked (M = 2N rows). With h = relu(a x + b) (M x H), its 0/1 mask K = [h > 0] (ReLU's
+derivative, 0 at 0 as in torch) and g_n = dL/dD(x_n):
 
-    D(x_n)   = x_n (M (v*a))_n + (M (v*b))_n + c,      dD/dx_n = (M (v*a))_n
-    given g_n = dL/dD(x_n):  Q = M^T [g, g*x]   (H x 2)
-    dL/db_j = v_j Q_j0,  dL/da_j = v_j Q_j1,  dL/dv_j = a_j Q_j1 + b_j Q_j0,  dL/dc = sum g
+    D(x_n) = (h v)_n + c,    dD/dx_n = (K (v*a))_n
+    dL/dv = h^T g,   dL/dc = sum g,   dL/db_j = v_j (K^T g)_j,   dL/da_j = v_j (K^T (g*x))_j
 
-so D needs only M (real and fake samples stacked) and two thin products with it.
+so D needs h (then overwritten in place by K) and thin products with it.
 Generator x = w . relu(W z + beta) + gamma: with h = relu(W z + beta), dy = dL/dx and
-E = [h > 0] * dy (rows scaled):  dL/dw = h^T dy, dL/dgamma = sum dy, and
+E = [h > 0] * dy (rows scaled, in place):  dL/dw = h^T dy, dL/dgamma = sum dy, and
 [dL/dW | dL/dbeta] = diag(w) E^T [z | 1]  (one product with the latents and a ones column).
 
 The losses are evaluated by the run's own loss function on the scores (the modules replaced by
