@@ -307,7 +307,10 @@ class NeuralGame:
         """The selected players' own-loss gradients on one batch as a differentiable autograd
         graph: ``(v, leaves)`` with ``leaves[name]`` that player's parameter tensors (leaves
         requiring grad, in omega's order). Products with the Jacobian are backward passes
-        through this graph (see ``neural.operators``)."""
+        through this graph (see ``neural.operators``). (Leaky) ReLUs are built with a
+        constant-mask backward (``_PiecewiseLinearMode``): same products bit for bit, without a
+        zero second-derivative tensor per activation per product (MoG NSGAN: ~24 ms instead of
+        ~31 ms per ``J^T u``, one thread, steady state)."""
         field, leaves, _ = self._own_gradients(omega, batch, players, create_graph=True)
         return field, leaves
 
