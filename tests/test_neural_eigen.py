@@ -140,3 +140,26 @@ def test_same_solve_twice_is_identical():
     first = top_eigenvalues(JacobianOperator(game), k=5, dense_below=0)
     second = top_eigenvalues(JacobianOperator(game), k=5, dense_below=0)
     assert first == second
+
+
+def test_float32_krylov_solves_repeat_exactly():
+    """A float32 MLP game above the dense limit: the same leftmost and top-k solves twice give
+    the same eigenvalues, residuals and product counts (ARPACK runs in float64)."""
+    torch.manual_seed(0)
+    gen = torch.nn.Sequential(torch.nn.Linear(4, 80), torch.nn.ReLU(), torch.nn.Linear(80, 1))
+    disc = torch.nn.Sequential(torch.nn.Linear(1, 80), torch.nn.ReLU(), torch.nn.Linear(80, 1))
+    data = [(torch.randn(200, 4), torch.randn(200, 1))]
+    softplus = torch.nn.functional.softplus
+
+    def loss(players, batch):
+        z, x = batch
+        fake = players["D"](players["G"](z))
+        return {"G": softplus(-fake).mean(),
+                "D": softplus(-players["D"](x)).mean() + softplus(fake).mean()}
+
+    game = NeuralGame({"G": gen, "D": disc}, loss, data)
+    assert game.param_count > 512 and game.dtype == torch.float32
+    for solve in (lambda op: leftmost_eigenvalues(op, k=2), lambda op: top_eigenvalues(op, k=4)):
+        first, second = (solve(JacobianOperator(game, transpose=True)) for _ in range(2))
+        assert first.products == second.products
+        assert first.eigenvalues == second.eigenvalues and first.residuals == second.residuals
