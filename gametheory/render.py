@@ -78,7 +78,7 @@ def print_game_report(report: GameReport, console, *, header: bool = True) -> No
         console.print(f"  zero-sum: {'yes' if game.zero_sum else 'no'}")
         console.print("[bold]Vector field v[/] (each player's gradient of its own loss)")
         for s, c in zip(game.params, game.vector_field):
-            console.print(f"  dL/d{s.name} = {sp.sstr(sp.factor(c) if c.is_polynomial() else c)}")
+            console.print(f"  dL/d{s.name} = {sp.sstr(sp.expand(c) if c.is_polynomial() else c)}")
         console.print(f"[bold]Jacobian J[/] = {sp.sstr(game.jacobian.tolist())}")
         console.print(f"[bold]Stationary points[/] [dim]({report.search.method})[/]")
     if not report.points and not report.families:
