@@ -113,6 +113,7 @@ def classify_point(game: Game, point: Mapping[sp.Symbol, sp.Expr]) -> PointRepor
     if not exact:
         stationary = residual <= 1e-8
     poly = characteristic_polynomial(jacobian) if exact else None
+    numeric_tol = RELATIVE_TOLERANCE * max(1.0, float(np.linalg.norm(j_float, 2)))
 
     if poly is not None:
         decision = decide_stability(poly)
@@ -124,8 +125,7 @@ def classify_point(game: Game, point: Mapping[sp.Symbol, sp.Expr]) -> PointRepor
         stability, method, reason, tol = decision.verdict, "exact", decision.reason, None
     else:
         eigenvalues = tuple(complex(l) for l in np.linalg.eigvals(j_float))
-        roots = None
-        tol = RELATIVE_TOLERANCE * max(1.0, float(np.linalg.norm(j_float, 2)))
+        roots, tol = None, numeric_tol
         smallest = min(l.real for l in eigenvalues)
         stability = "LSSP" if smallest > tol else ("unstable" if smallest < -tol else "marginal")
         method = "numeric"
@@ -133,15 +133,13 @@ def classify_point(game: Game, point: Mapping[sp.Symbol, sp.Expr]) -> PointRepor
                   f"(smallest real part {smallest:.3e})")
     eigenvalues = tuple(sorted(eigenvalues, key=lambda l: (round(l.real, 12), round(l.imag, 12))))
 
-    players = []
+    players, nash_exact = [], poly is not None
     for i, player in enumerate(game.players):
-        hessian = jacobian[game.slices[i], game.slices[i]]
-        inertia = exact_inertia(hessian) if poly is not None else None
+        inertia = exact_inertia(jacobian[game.slices[i], game.slices[i]]) if poly is not None else None
         if inertia is None:
-            inertia = numeric_inertia(j_float[game.slices[i], game.slices[i]],
-                                      tol or RELATIVE_TOLERANCE * max(1.0, float(np.linalg.norm(j_float, 2))))
+            inertia, nash_exact = numeric_inertia(j_float[game.slices[i], game.slices[i]], numeric_tol), False
         players.append(PlayerNash(player.name, inertia))
-    nash = NashVerdict(tuple(players), exact=poly is not None)
+    nash = NashVerdict(tuple(players), exact=nash_exact)
     step = lemma4(list(eigenvalues), roots, stability if stationary else "not stationary")
     if not stationary:
         reason = f"v != 0 here (||v|| = {residual:.3e}): not a stationary point; spectrum: {reason}"
