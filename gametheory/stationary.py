@@ -109,13 +109,11 @@ def _back_substitute(basis: list[sp.Expr], params: tuple[sp.Symbol, ...], known:
     if not params:
         return [known]
     var = params[-1]
-    allowed = set(params)
     polys = []
     for g in basis:
-        if g.free_symbols <= allowed | set(known):
-            h = sp.expand(g.subs(known))
-            if h != 0 and h.free_symbols <= {var}:
-                polys.append(sp.Poly(h, var, extension=True))
+        h = sp.expand(g.subs(known))
+        if h != 0 and h.free_symbols <= {var}:
+            polys.append(sp.Poly(h, var, extension=True))
     if not polys:
         raise NotImplementedError("positive-dimensional")
     common = polys[0]
