@@ -9,10 +9,11 @@ Convention (DESIGN.md): LSSP iff ``v = 0`` and every eigenvalue of ``J`` has Re 
   Re l > m stable, Re l < -m unstable, otherwise marginal (no verdict), where
   ``m = max(r, zero_tol * spectral radius)``: a real part within tolerance of zero is never
   "stable". "Unstable" is certified by the verified pair alone ((l, u) is an exact eigenpair of
-  ``J + E``, ``||E|| = r``); "stable" is certified only when the solve converged (Krylov might
-  otherwise have missed an eigenvalue further left).
+  ``J + E``, ``||E|| = r``); "stable" is certified only by a dense solve (small games): a
+  converged Krylov solve can still miss an eigenvalue further left, so there it is indicative.
 - each player, from the extremes of its Hessian (Lanczos; some true eigenvalue lies within r of
-  each returned one): minimum, saddle, maximum or marginal, with the same margin rule.
+  each returned one): minimum, saddle, maximum or marginal, with the same margin rule; "minimum"
+  is certified only by a dense solve, for the same reason.
 - rotation (indicative: over the computed eigenvalues only): largest |Im l| and |Im l / Re l|.
 
 Krylov solves first run at a loose tolerance (``SCREEN_TOL``) and are repeated at the tight
@@ -30,6 +31,7 @@ import torch
 
 from neural.eigen import (DENSE_BELOW, EigenResult, Progress, hessian_extremes, leftmost_eigenvalues,
                           top_eigenvalues)
+from gametheory.errors import OptionError
 from neural.game import NeuralGame
 from neural.operators import JacobianOperator, hessian_operator
 
@@ -140,8 +142,8 @@ def _player(game: NeuralGame, name: str, omega, zero_tol: float, dense_below: in
     residual = max(smallest.residuals[0], largest.residuals[0])
     margin = margin_of((largest, smallest))
     low_sign, high_sign = _sign(low, margin), _sign(high, margin)
-    if low_sign > 0:
-        verdict, certified = "minimum", smallest.converged
+    if low_sign > 0:  # only a dense solve rules out an unseen eigenvalue below the smallest found
+        verdict, certified = "minimum", smallest.converged and smallest.method == "dense"
     elif low_sign < 0:
         verdict = "maximum" if high_sign < 0 else "saddle"
         certified = high_sign >= 0 or largest.converged
@@ -176,11 +178,17 @@ def classify_state(game: NeuralGame, omega: torch.Tensor | None = None, *, k: in
                                          dense_below=dense_below, progress=progress),
         lambda r: r.converged and abs(r.eigenvalues[0].real) > CLEAR * margin_of(r))
     op.release()
+    if not leftmost.eigenvalues:
+        raise OptionError("the leftmost eigen-solve converged no eigenpair; LSSP cannot be decided here")
     left = leftmost.eigenvalues[0]
     margin = margin_of(leftmost)
     sign = _sign(left.real, margin)
     stable = None if sign == 0 else sign > 0
-    stability_certified = sign < 0 or (sign > 0 and leftmost.converged)
+    # "unstable" is backed by a verified eigenpair; "stable" is certified only by a dense solve:
+    # a converged Krylov solve cannot rule out an unseen eigenvalue further left.
+    stability_certified = sign < 0 or (sign > 0 and leftmost.converged and leftmost.method == "dense")
+    if sign > 0 and not stability_certified:
+        notes.append("stable from a Krylov solve: indicative (an eigenvalue further left is not ruled out)")
     if sign == 0:
         notes.append(f"leftmost real part {left.real:.3g} is within {margin:.3g} of zero: marginal")
     if not leftmost.converged:

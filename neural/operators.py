@@ -142,7 +142,10 @@ class JacobianOperator(GameOperator):
         grads = torch.autograd.grad(outputs, inputs, w, retain_graph=True,
                                     create_graph=create_graph, allow_unused=True,
                                     materialize_grads=True, is_grads_batched=batched)
-        return torch.cat([g.reshape(*w.shape[:1 if batched else 0], -1) for g in grads], dim=-1)
+        lead = tuple(w.shape[:1 if batched else 0])
+        # an unused input (e.g. a WGAN critic's output bias) gets an unbatched zero: expand it
+        grads = [g.expand(*lead, *t.shape) if batched and g.dim() == t.dim() else g for g, t in zip(grads, inputs)]
+        return torch.cat([g.reshape(*lead, -1) for g in grads], dim=-1)
 
     def _retained(self) -> list:
         if self._graphs is None:

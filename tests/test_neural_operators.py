@@ -54,6 +54,27 @@ def test_batched_products_equal_one_product_per_column(retain, transpose):
                           atol=1e-13)
 
 
+@pytest.mark.parametrize("retain", [True, False])
+def test_batched_products_with_an_unused_parameter(retain):
+    """A WGAN critic's output bias has a constant gradient: it does not appear in v, and batched
+    backward passes return an unbatched zero for it (the CUDA default path)."""
+    torch.manual_seed(3)
+    gen = torch.nn.Linear(2, 1)
+    critic = torch.nn.Sequential(torch.nn.Linear(1, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
+    data = [(torch.randn(8, 2), torch.randn(8, 1))]
+
+    def loss(players, batch):
+        z, x = batch
+        fake = players["D"](players["G"](z)).mean()
+        return {"G": -fake, "D": fake - players["D"](x).mean()}
+
+    game = NeuralGame({"G": gen, "D": critic}, loss, data, dtype=torch.float64)
+    for transpose in (False, True):
+        many = JacobianOperator(game, transpose=transpose, retain=retain, batched=True)
+        dense = dense_jacobian(game)
+        assert torch.allclose(many.to_dense(), dense.T if transpose else dense, atol=1e-12)
+
+
 def test_blocks_are_hessians_and_couplings():
     game = mlp_game(1)
     dense = dense_jacobian(game)
