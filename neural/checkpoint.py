@@ -102,6 +102,9 @@ def load_checkpoint(path: str | Path, map_location=None) -> dict:
         raise CheckpointError(f"cannot read checkpoint {path}: {first_line(error)}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a gametheory training checkpoint")
+    missing = [key for key in ("config", "iteration", "players") if key not in state]
+    if missing:
+        raise CheckpointError(f"{path} is incomplete: no {', '.join(missing)}")
     state["path"] = str(path)
     return state
 
@@ -120,11 +123,15 @@ def load_neural_game(path: str | Path, device=None, dtype=None, eval_size: int |
     (game, {"config", "iteration", "path", "average"})."""
     from neural.game import NeuralGame
     from neural.train import build_batches, build_game_parts
+    from neural.train_config import TrainConfig
 
     if average not in (None, "uniform", "ema"):
         raise OptionError(f"unknown parameter average {average!r}; choose uniform or ema")
     state = load_checkpoint(path, map_location="cpu")
-    config, players, loss = build_game_parts(state["config"])
+    try:
+        config, players, loss = build_game_parts(TrainConfig.from_dict(state["config"]).validate())
+    except (GameError, TypeError, ValueError) as error:
+        raise CheckpointError(f"{state['path']}: invalid stored config ({first_line(error)})") from None
     for name, module in players.items():
         try:
             module.load_state_dict(state["players"][name])

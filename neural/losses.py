@@ -22,6 +22,7 @@ All terms are averages over the batch.
 """
 from __future__ import annotations
 
+import math
 from typing import Callable, Mapping
 
 import torch
@@ -50,7 +51,7 @@ def gan_loss(kind: str, gp_weight: float = 10.0) -> GameLoss:
     """The loss function of GAN formulation ``kind`` (one of LOSSES); see the module docstring."""
     if kind not in LOSSES:
         raise OptionError(f"unknown loss {kind!r}; choose one of {', '.join(LOSSES)}")
-    if gp_weight < 0:
+    if not (gp_weight >= 0 and math.isfinite(gp_weight)):
         raise OptionError(f"gradient-penalty weight must be >= 0, got {gp_weight}")
 
     def loss(modules: Mapping[str, Callable], batch: Mapping[str, torch.Tensor]) -> dict:

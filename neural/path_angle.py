@@ -17,6 +17,7 @@ per player, which measured faster on CPU (bench/RESULTS.md), so it is the CPU de
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -89,8 +90,8 @@ def path_angle(game: NeuralGame, start: torch.Tensor, ends: Sequence[torch.Tenso
     """Path-angle from ``start`` to each of ``ends`` at ``points`` alphas in [a, b]."""
     if points < 2:
         raise OptionError(f"--points must be at least 2, got {points}")
-    if not a < b:
-        raise OptionError(f"the alpha range needs A < B, got [{a}, {b}]")
+    if not (a < b and math.isfinite(a) and math.isfinite(b)):
+        raise OptionError(f"the alpha range needs finite A < B, got [{a}, {b}]")
     if not ends:
         raise OptionError("path-angle needs at least one end state")
     clip = dict(clip or {})

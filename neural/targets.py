@@ -17,7 +17,7 @@ from pathlib import Path
 import sympy as sp
 import torch
 
-from gametheory.errors import GameError, OptionError, PointError
+from gametheory.errors import OptionError, PointError
 from neural.game import NeuralGame
 
 
@@ -34,12 +34,9 @@ def is_checkpoint(target: str) -> bool:
 
 
 def load_checkpoint_game(path: str, device=None, dtype=None) -> tuple[NeuralGame, dict]:
-    """The checkpoint protocol, imported lazily from the training layer."""
-    try:
-        from neural.checkpoint import load_neural_game
-    except ImportError:
-        raise GameError("checkpoint targets need the training layer "
-                        "(neural.checkpoint.load_neural_game), which is not installed") from None
+    """The checkpoint protocol of the training layer (imported lazily)."""
+    from neural.checkpoint import load_neural_game
+
     return load_neural_game(path, device=device, dtype=dtype)
 
 
@@ -104,12 +101,14 @@ def resolve_path_states(start: str, ends: Sequence[str], game_name: str | None =
         if not is_checkpoint(text):
             raise OptionError(f"{text!r} is not a checkpoint (a run directory or a .pt file); "
                               "for a built-in game or game file pass --game and NAME=VALUE,... states")
-    game, _ = load_checkpoint_game(start, device, dtype)
+    game, meta = load_checkpoint_game(start, device, dtype)
     end_states = []
     for text in ends:
-        other, _ = load_checkpoint_game(text, device, dtype)
-        if other.param_count != game.param_count:
-            raise OptionError(f"{text} has {other.param_count} parameters, {start} has "
-                              f"{game.param_count}: not the same model")
+        other, other_meta = load_checkpoint_game(text, device, dtype)
+        differ = [key for key in ("dataset", "loss", "gp_weight", "latent_dim", "width", "seed")
+                  if meta["config"].get(key) != other_meta["config"].get(key)]
+        if other.param_count != game.param_count or differ:
+            raise OptionError(f"{text} and {start} are not states of the same game "
+                              f"(they differ in {', '.join(differ) or 'parameter count'})")
         end_states.append(other.omega())
     return game, game.omega(), end_states

@@ -336,6 +336,8 @@ def resume_run(run_dir: str | Path, dataset: str | None = None, preset: str | No
     """A trainer continuing the latest checkpoint of ``run_dir``. Explicit options must agree
     with the stored config except the RESUMABLE_FIELDS (e.g. more iterations)."""
     run_dir = Path(run_dir)
+    if run_dir.is_file():
+        raise CheckpointError(f"--resume takes a run directory, not a checkpoint file: {run_dir}")
     state = load_checkpoint(run_dir, map_location="cpu")
     stored = TrainConfig.from_dict(state["config"])
     requested = {"dataset": dataset, "preset": preset, **overrides}
@@ -358,7 +360,13 @@ def _truncate_metrics(path: Path, iteration: int) -> None:
     """Drop metric records written after ``iteration`` (they belong to the lost tail)."""
     if not path.exists():
         return
-    kept = [line for line in path.read_text().splitlines()
-            if line.strip() and json.loads(line).get("iteration", math.inf) <= iteration]
+    kept = []
+    for line in path.read_text().splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:  # a line cut short by the interruption
+            continue
+        if isinstance(record, dict) and record.get("iteration", math.inf) <= iteration:
+            kept.append(line)
     text = "".join(line + "\n" for line in kept)
     atomic_write(path, lambda handle: handle.write(text.encode()))

@@ -9,6 +9,7 @@ updates an iteration is one step of the method on the joint parameters omega.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from gametheory.errors import OptionError
@@ -60,16 +61,16 @@ class TrainConfig:
         positive = ("lr_g", "lr_d", "iterations", "n_critic", "batch_size", "latent_dim",
                     "mog_samples", "checkpoint_every", "log_every", "sample_every", "clip")
         for name in positive:
-            if not getattr(self, name) > 0:
-                raise OptionError(f"--{name.replace('_', '-')} must be > 0, got "
+            if not (getattr(self, name) > 0 and math.isfinite(getattr(self, name))):
+                raise OptionError(f"--{name.replace('_', '-')} must be > 0 and finite, got "
                                   f"{getattr(self, name)}")
         for name in ("beta1", "beta2", "ema_beta"):
             if not 0 <= getattr(self, name) < 1:
                 raise OptionError(f"--{name.replace('_', '-')} must lie in [0, 1), got "
                                   f"{getattr(self, name)}")
         for name in ("gp_weight", "consensus", "keep_checkpoints"):
-            if getattr(self, name) < 0:
-                raise OptionError(f"--{name.replace('_', '-')} must be >= 0, got "
+            if not (getattr(self, name) >= 0 and math.isfinite(getattr(self, name))):
+                raise OptionError(f"--{name.replace('_', '-')} must be >= 0 and finite, got "
                                   f"{getattr(self, name)}")
         if self.width is not None and self.width <= 0:
             raise OptionError(f"--width must be > 0, got {self.width}")
