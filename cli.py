@@ -103,10 +103,11 @@ def classify(
 ) -> None:
     """Vector field, Jacobian and every stationary point: LSSP, DNE, rotation, Lemma 4 step size."""
     from gametheory import classify_game, render
+    from gametheory.regions import report_regions
 
     resolved, constants, at = load_game_options(game, set_, point)
     report = classify_game(resolved, constants, at)
-    regions = regions_for(report, resolved, constants, region) if region else None
+    regions = report_regions(report, resolved, constants, region) if region else None
     if as_json:
         document = report.to_dict()
         for entry, found in zip(document["stationary_points"], regions or []):
@@ -167,27 +168,6 @@ def build_method(name: str, h, ratio: str, beta: str | None, gamma: str | None, 
     if order is not None:
         extra["order"] = parse_order(order, game)
     return Method(name.lower(), h=None if h is None else parse_number(h), ratio=parse_number(ratio), **extra)
-
-
-def regions_for(report, game, constants, specs: list[str]) -> list[dict]:
-    """Per point of ``report``: region name -> Region (or a one-line reason it is out of reach)."""
-    from gametheory.errors import GameError
-    from gametheory.regions import parse_region, point_region
-
-    parsed = [(spec, *parse_region(spec)) for spec in specs]
-    out = []
-    for p in report.points:
-        found = {}
-        for spec, name, method in parsed:
-            if not (p.exact and p.stationary):
-                found[spec] = "out of reach: the point is not an exact stationary point"
-                continue
-            try:
-                found[spec] = point_region(game, dict(zip(p.params, p.values)), name, constants, method)
-            except GameError as error:
-                found[spec] = f"out of reach: {error}"
-        out.append(found)
-    return out
 
 
 @app.command()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from .spectrum import X, characteristic_polynomial, sign
+from .spectrum import X, characteristic_polynomial, sign_changes
 
 
 @dataclass(frozen=True)
@@ -44,11 +44,6 @@ class Inertia:
         }[self.status]
 
 
-def _sign_changes(signs) -> int:
-    signs = [s for s in signs if s]
-    return sum(1 for a, b in zip(signs, signs[1:]) if a != b)
-
-
 def exact_inertia(hessian: sp.Matrix) -> Inertia | None:
     """Inertia of an exact symmetric matrix via Descartes' rule; None if not exact."""
     poly = characteristic_polynomial(hessian)
@@ -59,9 +54,9 @@ def exact_inertia(hessian: sp.Matrix) -> Inertia | None:
     while coeffs and not coeffs[-1]:
         coeffs.pop()
         zero += 1
-    positive = _sign_changes(sign(poly.domain, c) for c in coeffs)
+    positive = sign_changes(poly.domain, coeffs)
     reflected = poly.compose(sp.Poly(-X, X, domain=poly.domain)).rep.to_list()[: len(coeffs)]
-    negative = _sign_changes(sign(poly.domain, c) for c in reflected)
+    negative = sign_changes(poly.domain, reflected)
     return Inertia(positive, negative, zero)
 
 

@@ -281,3 +281,23 @@ def parse_region(spec: str):
             raise OptionError(f"region {name!r} takes no options")
         return name, None
     return name, Method(name, **options)
+
+
+def report_regions(report, game: Game, constants: Mapping[sp.Symbol, object], specs: Sequence[str]) -> list[dict]:
+    """Per point of a classification report of ``game`` (the game with its constants still
+    symbolic): region spec -> Region, or a one-line reason it is out of reach (the point is not
+    an exact stationary point, or the reduction failed)."""
+    parsed = [(spec, *parse_region(spec)) for spec in specs]
+    out = []
+    for p in report.points:
+        found = {}
+        for spec, name, method in parsed:
+            if not (p.exact and p.stationary):
+                found[spec] = "out of reach: the point is not an exact stationary point"
+                continue
+            try:
+                found[spec] = point_region(game, dict(zip(p.params, p.values)), name, constants, method)
+            except GameError as error:
+                found[spec] = f"out of reach: {error}"
+        out.append(found)
+    return out

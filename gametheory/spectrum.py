@@ -89,17 +89,17 @@ def all_roots_right(poly: sp.Poly) -> bool:
     return poly.degree() == 0 or _routh_stable(_reflect(poly))
 
 
+def sign_changes(domain, elements) -> int:
+    """Sign changes along a sequence of field elements, zeros skipped (Sturm, Descartes)."""
+    signs = [s for s in (sign(domain, e) for e in elements) if s]
+    return sum(1 for a, b in zip(signs, signs[1:]) if a != b)
+
+
 def _count_positive_real_roots(poly: sp.Poly) -> int:
     """Number of distinct real roots > 0 of a polynomial with p(0) != 0 (Sturm's theorem)."""
-    domain = poly.domain
     sequence = poly.sqf_part().sturm()
-
-    def changes(values):
-        signs = [s for s in (sign(domain, v) for v in values) if s]
-        return sum(1 for a, b in zip(signs, signs[1:]) if a != b)
-
-    at_zero = changes([p.rep.to_list()[-1] if p.degree() >= 0 else domain.zero for p in sequence])
-    at_inf = changes([p.rep.LC() for p in sequence])
+    at_zero = sign_changes(poly.domain, [p.rep.to_list()[-1] for p in sequence])
+    at_inf = sign_changes(poly.domain, [p.rep.LC() for p in sequence])
     return at_zero - at_inf
 
 
