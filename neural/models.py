@@ -182,9 +182,3 @@ def build_players(dataset: str, latent_dim: int, width: int | None = None
         width = width or 128
         return {"G": ResNetGenerator(latent_dim, width), "D": ResNetDiscriminator(width)}
     raise ValueError(f"unknown data set {dataset!r}")
-
-
-def sample_shape(dataset: str) -> tuple[int, ...]:
-    """Shape of one real sample of ``dataset``."""
-    return {"mog": (1,), "mnist": (1, 28, 28), "cifar10": (3, 32, 32)}[dataset]
-
