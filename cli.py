@@ -384,16 +384,16 @@ def neural_eigs(
     from gametheory.errors import OptionError
     from neural import render
     from neural.eigen import top_eigenvalues
-    from neural.operators import JacobianOperator
+    from neural.operators import spectrum_operator
     from neural.targets import resolve_target
 
     which = which.upper()
     resolved = resolve_target(target, point, **neural_options(device, dtype))
     game = resolved.game
     if block == "game":
-        op = JacobianOperator(game, transpose=True)
+        op = spectrum_operator(game)
     elif block in game.player_names:
-        op = JacobianOperator(game, rows=[block], cols=[block], transpose=True)
+        op = spectrum_operator(game, player=block)
     else:
         raise OptionError(f"--block must be game or a player ({', '.join(game.player_names)}), got {block!r}")
     with warnings.catch_warnings(), render.progress_bar(f"eigs {which}: products", console(stderr=True)) as advance:

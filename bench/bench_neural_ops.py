@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_neural_ops_baseline import baseline_eigs, baseline_path_angle  # noqa: E402
 from neural.eigen import leftmost_eigenvalues, top_eigenvalues  # noqa: E402
 from neural.game import NeuralGame  # noqa: E402
-from neural.operators import JacobianOperator  # noqa: E402
+from neural.operators import spectrum_operator  # noqa: E402
 from neural.path_angle import path_angle  # noqa: E402
 
 F = torch.nn.functional
@@ -99,7 +99,7 @@ def memory_child(variant: str) -> dict:
     before = _status_mib("VmRSS")
     Path("/proc/self/clear_refs").write_text("5")  # reset the high-water mark to the current RSS
     if variant == "ours":
-        values = top_eigenvalues(JacobianOperator(game, transpose=True), k=K).eigenvalues
+        values = top_eigenvalues(spectrum_operator(game), k=K).eigenvalues
     else:
         values, _ = baseline_eigs(players, loss, data, K, v0_for(game.param_count))
     return {"variant": variant, "extra_peak_mib": _status_mib("VmHWM") - before,
@@ -128,11 +128,11 @@ def main() -> None:
         return baseline_eigs(players, loss, data, K, v0_for(n))
 
     def ours_top():
-        op = JacobianOperator(game, transpose=True)
+        op = spectrum_operator(game)
         return top_eigenvalues(op, k=K)
 
     def ours_left():
-        return leftmost_eigenvalues(JacobianOperator(game, transpose=True), k=1)
+        return leftmost_eigenvalues(spectrum_operator(game), k=1)
 
     (base_time, base_best, (base_values, base_products)), (ours_time, ours_best, ours), \
         (left_time, _, left) = interleaved(args.repeats, base_top, ours_top, ours_left)

@@ -33,7 +33,7 @@ from neural.eigen import (DENSE_BELOW, EigenResult, Progress, hessian_extremes, 
                           top_eigenvalues)
 from gametheory.errors import OptionError
 from neural.game import NeuralGame
-from neural.operators import JacobianOperator, hessian_operator
+from neural.operators import hessian_operator, spectrum_operator
 
 
 def default_zero_tol(dtype: torch.dtype) -> float:
@@ -165,7 +165,7 @@ def classify_state(game: NeuralGame, omega: torch.Tensor | None = None, *, k: in
     stationary = grad_norm <= grad_tol
     notes = []
 
-    op = JacobianOperator(game, omega, transpose=True)
+    op = spectrum_operator(game, omega)
     top = top_eigenvalues(op, k=top_k, which="LM", tol=SCREEN_TOL, dense_below=dense_below,
                           progress=progress)
     radius = max((abs(l) for l in top.eigenvalues), default=0.0)

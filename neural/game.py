@@ -22,6 +22,8 @@ from torch.func import functional_call, vjp
 from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_map
 
+from neural.closed_form import ClosedFormUnsupported, FlatClosedForm, MoGClosedForm
+
 LossFn = Callable[[Mapping[str, Callable[..., Any]], Any], Mapping[str, torch.Tensor]]
 
 
@@ -182,6 +184,7 @@ class NeuralGame:
         self._omega = torch.cat(chunks)
         self.loss_fn = loss
         self.batches = tuple(_move_batch(b, self.device, self.dtype) for b in batches)
+        self._closed: FlatClosedForm | None | bool = False  # False: not decided yet
 
     # --- layout -------------------------------------------------------------------------------
     @property
@@ -297,10 +300,53 @@ class NeuralGame:
         return torch.cat(parts), {name: list(p.values()) for name, p in params.items()}, losses
 
     def field_and_losses(self, omega: torch.Tensor, batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(v, losses)`` on one batch, detached (eager autograd, pruned per player)."""
+        """``(v, losses)`` on one batch, detached: the closed form where the game has one
+        (``closed_form``), else eager autograd pruned per player."""
+        closed = self.closed_form()
+        if closed is not None:
+            try:
+                with torch.enable_grad():
+                    return closed.field_and_losses(omega.detach(), batch)
+            except ClosedFormUnsupported:  # e.g. non-finite samples at this state
+                pass
+        return self._autograd_field_and_losses(omega, batch)
+
+    def _autograd_field_and_losses(self, omega: torch.Tensor, batch: Any
+                                   ) -> tuple[torch.Tensor, torch.Tensor]:
         with torch.enable_grad():
             field, _, losses = self._own_gradients(omega, batch, None, create_graph=False)
         return field.detach(), torch.stack([l.detach() for l in losses])
+
+    def closed_form(self) -> FlatClosedForm | None:
+        """The MoG closed form (``neural.closed_form``: field and ``J u`` without autograd
+        graphs over the data) when the players and the loss admit it and it reproduces
+        autograd's field and losses on every evaluation batch at the game's state (relative
+        1e-3 in float32, 1e-8 in float64, within rounding of ReLU boundaries); else None.
+        CPU only (its discriminator part runs on the host). Decided once per game."""
+        if self._closed is False:
+            self._closed = self._checked_closed_form()
+        return self._closed
+
+    def _checked_closed_form(self) -> FlatClosedForm | None:
+        form = MoGClosedForm.detect(self.modules(), self.loss_fn)
+        if form is None or self.device.type != "cpu":
+            return None
+        closed = FlatClosedForm(form, self.player_names, self.slices,
+                                {l.name: tuple(l.shapes[0]) for l in self._layouts})
+        tol = 1e-8 if self.dtype == torch.float64 else 1e-3
+        for batch in self.batches:
+            try:
+                with torch.enable_grad():
+                    field, losses = closed.field_and_losses(self._omega, batch)
+            except Exception:  # noqa: BLE001 - any loss the stand-ins cannot serve: autograd
+                return None
+            ref_field, ref_losses = self._autograd_field_and_losses(self._omega, batch)
+            for ours, ref in ((field, ref_field), (losses, ref_losses)):
+                scale = float(ref.abs().max()) if ref.numel() else 0.0
+                if ours.shape != ref.shape or not bool(
+                        ((ours - ref).abs() <= tol * scale + 1e-30).all()):
+                    return None
+        return closed
 
     def field_graph(self, omega: torch.Tensor, batch: Any, players: Sequence[str] | None = None
                     ) -> tuple[torch.Tensor, dict[str, list[torch.Tensor]]]:

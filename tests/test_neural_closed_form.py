@@ -383,10 +383,6 @@ def test_nan_in_generator_output_bias_gives_nan():
     assert torch.isnan(ours).any()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "ReLUThresholds drops a unit whose first-layer weight a_j is NaN (neither a > 0, a < 0 nor "
-    "a == 0), and MoGPoint only checks the samples for finiteness: the closed form returns "
-    "finite losses and an almost finite field where autograd gives NaN"))
 def test_nan_in_discriminator_weight_gives_nan():
     """A NaN first-layer weight of D makes that unit neither rising nor falling; autograd gives
     NaN scores, so the closed form must not return a finite field."""
