@@ -11,7 +11,8 @@ D scored, gG = dL_G/dD(x) on the generated ones and e = dL_G/dx (direct):
     D'(s) = K (v*a),   D(s) = s K(v*a) + K(v*b) + c,   S0 = K^T g,   S1 = K^T (g s)
     dL_D/da = v S1,  dL_D/db = v S0,  dL_D/dv = a S1 + b S0,  dL_D/dc = sum g
     dy = gG D'(x) + e:  dL_G/dw = h^T dy,  dL_G/dgamma = sum dy,
-                        [dL_G/dW | dL_G/dbeta] = diag(w) (K1 * dy)^T [z | 1]
+                        [dL_G/dW | dL_G/dbeta] = diag(w) R,  R = (K1 * dy)^T [z | 1]
+    (and h^T dy is the row-wise product of R with [W | beta]: no pass over h for it)
 
 A Jacobian-vector product J u differentiates these along u with the activation patterns held
 fixed (they are piecewise constant): two products with the latents per J u, everything else is
@@ -131,19 +132,22 @@ def _hessian_product(grads: list[torch.Tensor], leaves: list[torch.Tensor],
                                     retain_graph=True, allow_unused=True, materialize_grads=True))
 
 
+def _rowwise_dot(m: MLP, r: torch.Tensor) -> torch.Tensor:
+    """Row-wise <[W | beta], r> for r (H, L + 1). With r = (K1 * y)^T [z | 1] this is
+    ``h^T y`` (``sum_i y_i K1_ij (W z_i + beta)_j``) without a pass over the activations."""
+    return (m.weight * r[:, :-1]).sum(1) + m.bias * r[:, -1]
+
+
 class MoGPoint:
     """The MoG game at one state on one batch: the forward quantities, the players' losses, the
     field (``gradients``) and, when built with ``second_order``, Jacobian-vector products
     (``jvp``). ``first_layer`` replaces the computation of ``W z + beta`` (path-angle passes
-    ``A0 + alpha A1``); it must return a fresh tensor. ``fake_order``: a guess of the generated
-    samples' argsort (the previous point's along a path: sorting from it is ~3x faster); the
-    point's own is left in ``fake_order``. The discriminator's part is computed on the host in
-    float64 (``neural.scalar_relu``); CPU games only."""
+    ``A0 + alpha A1``); the point overwrites what it returns. The discriminator's part is
+    computed on the host in float64 (``neural.scalar_relu``); CPU games only."""
 
     def __init__(self, form: MoGClosedForm, g: MLP, d: MLP, batch, *, second_order: bool = False,
-                 first_layer: FirstLayer | None = None, fake_order: np.ndarray | None = None):
+                 first_layer: FirstLayer | None = None):
         self.form, self.g, self.d, self.second_order = form, g, d, second_order
-        self.fake_order = fake_order
         self.dtype = g.weight.dtype
         self._first_layer = first_layer
         self.a, self.b, self.v = _host(d.weight[:, 0]), _host(d.bias), _host(d.out_weight[0])
@@ -197,7 +201,7 @@ class MoGPoint:
         pre = (self._first_layer(z) if self._first_layer is not None
                else torch.addmm(g.bias, z, g.weight.t()))
         self.hidden = pre.relu_()
-        self.fake = torch.mv(self.hidden, g.out_weight[0]) + g.out_bias
+        self.fake = torch.addmv(g.out_bias, self.hidden, g.out_weight[0])
         self._fake_leaf = self.fake.detach()[:, None].requires_grad_()
         return self._fake_leaf
 
@@ -206,11 +210,7 @@ class MoGPoint:
             if scored.source is x:
                 return scored.leaf
         if self._fake_leaf is not None and x is self._fake_leaf:
-            samples, fake = _host(self.fake), True
-            hint = self.fake_order
-            order = (np.argsort(samples) if hint is None or len(hint) != len(samples)
-                     else hint[np.argsort(samples[hint], kind="stable")])
-            self.fake_order = order
+            samples, order, fake = _host(self.fake), None, True
         elif (isinstance(x, torch.Tensor) and not x.requires_grad and x.dim() == 2
               and x.shape[1] == 1):
             samples, order = self.form.sorted_samples(x)
@@ -266,14 +266,13 @@ class MoGPoint:
     def _generator_gradient(self) -> MLP:
         if self._g_grad is None:
             g, dy = self.g, self.dy
-            hidden_t_dy = self.hidden.t() @ dy
             if self.second_order:
                 scaled = self._mask1() * dy[:, None]
             else:  # the hidden activations are not needed again: mask and scale them in place
                 scaled = self.hidden.sign_().mul_(dy[:, None])
             self._r = r = scaled.t() @ self._latents()  # (H, L + 1)
             w = g.out_weight[0][:, None]
-            self._g_grad = MLP(w * r[:, :-1], w[:, 0] * r[:, -1], hidden_t_dy[None],
+            self._g_grad = MLP(w * r[:, :-1], w[:, 0] * r[:, -1], _rowwise_dot(g, r)[None],
                                dy.sum().reshape(1))
         return self._g_grad
 
@@ -284,7 +283,7 @@ class MoGPoint:
         if not self.second_order:
             raise RuntimeError("a MoGPoint needs second_order=True for Jacobian products")
         form = self.form
-        dx = dh = ds = dslope = None
+        dx = ds = dslope = None
         if tangent_g is not None:
             direction = torch.cat([tangent_g.weight, tangent_g.bias[:, None]], 1)
             dh = (self._latents() @ direction.t()).mul_(self._mask1())
@@ -308,7 +307,7 @@ class MoGPoint:
         if form.discriminator in rows:
             out[form.discriminator] = self._d_jvp(tangent_d, ds, tangents)
         if form.generator in rows:
-            out[form.generator] = self._g_jvp(tangent_g, dh, dslope, tangents)
+            out[form.generator] = self._g_jvp(tangent_g, dslope, tangents)
         return out
 
     def _d_jvp(self, tangent_d: MLP | None, ds: np.ndarray | None, tangents) -> MLP:
@@ -331,7 +330,7 @@ class MoGPoint:
                    part.bias + self._torch(dv * s0),
                    part.out_weight + self._torch(da * s1 + db * s0)[None], part.out_bias)
 
-    def _g_jvp(self, tangent_g, dh, dslope, tangents) -> MLP:
+    def _g_jvp(self, tangent_g, dslope, tangents) -> MLP:
         self._generator_gradient()  # R = (K1 * dy)^T [z | 1]
         dgrads = _hessian_product(self._grads[0], self._leaves, tangents)
         ddy = dgrads[0].reshape(-1)
@@ -341,11 +340,11 @@ class MoGPoint:
             if dslope is not None:
                 fake_dslope = np.split(dslope, np.cumsum(self._sizes)[:-1])[k]
                 ddy = ddy + self._grads[0][1 + k].detach().reshape(-1) * self._torch(fake_dslope)
-        grad_w = self.hidden.t() @ ddy
         dr = (self._mask1() * ddy[:, None]).t() @ self._latents()
+        grad_w = _rowwise_dot(self.g, dr)
         grad_big = self.g.out_weight[0][:, None] * dr
         if tangent_g is not None:
-            grad_w = grad_w + dh.t() @ self.dy
+            grad_w = grad_w + _rowwise_dot(tangent_g, self._r)
             grad_big = grad_big + tangent_g.out_weight[0][:, None] * self._r
         return MLP(grad_big[:, :-1], grad_big[:, -1], grad_w[None], ddy.sum().reshape(1))
 
@@ -421,11 +420,7 @@ class FlatClosedForm:
                          **options) -> tuple[torch.Tensor, torch.Tensor]:
         """``(v, losses)`` like ``NeuralGame.field_and_losses`` (v over ``players``, default
         all, in player order; losses of all players); ``options`` go to ``MoGPoint``."""
-        return self.evaluate(self.point(omega, batch, **options), players)
-
-    def evaluate(self, point: MoGPoint, players: Sequence[str] | None = None
-                 ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(v, losses)`` at ``point``."""
+        point = self.point(omega, batch, **options)
         chosen = self.order if players is None else tuple(players)
         grads = point.gradients(chosen)
         return (torch.cat([grads[name].flat() for name in chosen]),
@@ -449,7 +444,6 @@ class FlatClosedForm:
         generator = self.form.generator
         start_g, delta_g = self.split(start)[generator], self.split(delta)[generator]
         lines: dict[int, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
-        orders: dict[int, np.ndarray] = {}  # per latent batch: the last point's fake argsort
 
         def pre_activations(z):
             if id(z) not in lines or lines[id(z)][0] is not z:
@@ -458,14 +452,15 @@ class FlatClosedForm:
                                      for m in (start_g, delta_g)))
             return lines[id(z)][1:]
 
+        buffers: dict[int, torch.Tensor] = {}  # per latent batch: the points' pre-activations
+
         def evaluate(alpha: float, batch):
             def first_layer(z):
                 at_start, along = pre_activations(z)
-                return torch.add(at_start, along, alpha=alpha)
+                if id(z) not in buffers:
+                    buffers[id(z)] = torch.empty_like(at_start)
+                return torch.add(at_start, along, alpha=alpha, out=buffers[id(z)])
 
-            point = self.point(start + alpha * delta, batch, first_layer=first_layer,
-                               fake_order=orders.get(id(batch)))
-            orders[id(batch)] = point.fake_order
-            return self.evaluate(point)
+            return self.field_and_losses(start + alpha * delta, batch, first_layer=first_layer)
 
         return evaluate
