@@ -375,8 +375,8 @@ def neural_eigs(
 ) -> None:
     """Top-k eigenvalues of the game Jacobian (or of a player's Hessian), matrix-free.
 
-    Each eigenvalue comes with its residual ||A u - l u|| (unit u, computed on J^T, which has the
-    same eigenvalues and the cheaper product); a solve that did not converge returns what
+    Each eigenvalue comes with its residual ||A u - l u|| (unit u, computed on the cheaper of J
+    and J^T, which have the same eigenvalues); a solve that did not converge returns what
     converged with converged=false.
     """
     import warnings

@@ -20,7 +20,8 @@ Krylov solves first run at a loose tolerance (``SCREEN_TOL``) and are repeated a
 default only when the verdict is within ``CLEAR`` margins of zero: far from zero the loose
 residual already certifies the sign, at a fraction of the products.
 
-The spectrum is computed on ``J^T`` (same eigenvalues, one backward pass per product).
+The spectrum is computed by ``spectrum_operator``: ``J`` through the closed form where the game
+has one, else ``J^T`` (same eigenvalues, one backward pass per product).
 """
 from __future__ import annotations
 

@@ -189,6 +189,8 @@ class MoGPoint:
 
     # --- the players, as the loss sees them ---------------------------------------------------
     def _generate(self, z):
+        if not torch.is_grad_enabled():  # autograd would treat this output as a constant
+            raise ClosedFormUnsupported("the generator is called under no_grad")
         if self.z is not None:
             if z is self.z:
                 return self._fake_leaf
@@ -382,7 +384,9 @@ class MoGClosedForm:
 
     def _cached(self, key: torch.Tensor, make: Callable):
         """``make()`` cached for the tensors seen last (a game's fixed batches, or the trainer's
-        full batch); an entry holds its tensor, so the id is not reused."""
+        full batch); an entry holds its tensor, so the id is not reused, and is renewed when
+        torch's version counter shows an in-place change (writes through ``.numpy()`` views
+        bypass the counter: batches are not to be written that way)."""
         hit = self._cache.get(id(key))
         if hit is None or hit[0] is not key or hit[1] != key._version:
             if len(self._cache) >= 16:
@@ -443,23 +447,18 @@ class FlatClosedForm:
         the whole path instead of one per point."""
         generator = self.form.generator
         start_g, delta_g = self.split(start)[generator], self.split(delta)[generator]
-        lines: dict[int, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
-
-        def pre_activations(z):
-            if id(z) not in lines or lines[id(z)][0] is not z:
-                latents = self.form.latents_with_ones(z)
-                lines[id(z)] = (z, *(latents @ torch.cat([m.weight, m.bias[:, None]], 1).t()
-                                     for m in (start_g, delta_g)))
-            return lines[id(z)][1:]
-
-        buffers: dict[int, torch.Tensor] = {}  # per latent batch: the points' pre-activations
+        # per latent batch: (z, A0, A1, a buffer the points write their pre-activations into)
+        lines: dict[int, tuple[torch.Tensor, ...]] = {}
 
         def evaluate(alpha: float, batch):
             def first_layer(z):
-                at_start, along = pre_activations(z)
-                if id(z) not in buffers:
-                    buffers[id(z)] = torch.empty_like(at_start)
-                return torch.add(at_start, along, alpha=alpha, out=buffers[id(z)])
+                if id(z) not in lines or lines[id(z)][0] is not z:
+                    latents = self.form.latents_with_ones(z)
+                    at_start, along = (latents @ torch.cat([m.weight, m.bias[:, None]], 1).t()
+                                       for m in (start_g, delta_g))
+                    lines[id(z)] = (z, at_start, along, torch.empty_like(at_start))
+                _, at_start, along, buffer = lines[id(z)]
+                return torch.add(at_start, along, alpha=alpha, out=buffer)
 
             return self.field_and_losses(start + alpha * delta, batch, first_layer=first_layer)
 

@@ -100,7 +100,8 @@ class JacobianOperator(GameOperator):
     ``retain`` chooses the retained (True) or streaming (False) products; default: retained
     for a single batch, streaming for several (memory of one batch). ``batched``: ``matmat``
     pushes all columns through one batched backward pass (or vmap of jvp); default on CUDA
-    only, as on CPU it measured slower than one product per column.
+    only, as on CPU it measured slower than one product per column (closed-form products are
+    always one per column).
     """
 
     def __init__(self, game: NeuralGame, omega: torch.Tensor | None = None, *,
@@ -257,8 +258,8 @@ def spectrum_operator(game: NeuralGame, omega: torch.Tensor | None = None,
 
 def hessian_operator(game: NeuralGame, player: str, omega: torch.Tensor | None = None,
                      retain: bool | None = None) -> JacobianOperator:
-    """Player ``player``'s Hessian of its own loss, ``J[p, p]`` (symmetric; one backward pass
-    per product through the retained graph)."""
+    """Player ``player``'s Hessian of its own loss, ``J[p, p]`` (symmetric; a closed-form
+    product where the game has one, else one backward pass through the gradient graph)."""
     return JacobianOperator(game, omega, rows=[player], cols=[player], transpose=True,
                             retain=retain)
 

@@ -118,9 +118,8 @@ class Trainer:
         """Evaluate the game on ``batch``, write the players' gradients (all-reduced under data
         parallelism), stop on a non-finite value; returns losses and gradient norms."""
         def closure():
-            if self.fast_field is not None:
-                losses = self.fast_field(batch, players)
-            else:
+            losses = self.fast_field(batch, players) if self.fast_field is not None else None
+            if losses is None:
                 losses = self.loss(self.players, batch)
                 fill_game_gradients(losses, self.params, players, self.config.consensus)
             values = torch.stack([losses["G"].detach(), losses["D"].detach()])

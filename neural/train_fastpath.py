@@ -20,7 +20,7 @@ from typing import Callable, Mapping, Sequence
 import torch
 from torch import nn
 
-from neural.closed_form import MLP, MoGClosedForm
+from neural.closed_form import MLP, ClosedFormUnsupported, MoGClosedForm
 from neural.models import MoGDiscriminator, MoGGenerator
 
 FAST_LOSSES = ("nsgan", "saturating", "wgan")
@@ -31,7 +31,8 @@ def fast_path_applies(players: Mapping[str, nn.Module], loss: Callable, consensu
     """Can ``MoGFastField`` replace autograd for this game?"""
     kind = getattr(loss, "kind", None)
     gp_off = kind == "wgangp" and getattr(loss, "gp_weight", None) == 0
-    if not (consensus == 0 and (kind in FAST_LOSSES or gp_off) and set(players) == {"G", "D"}
+    on_cpu = all(p.device.type == "cpu" for m in players.values() for p in m.parameters())
+    if not (on_cpu and consensus == 0 and (kind in FAST_LOSSES or gp_off) and set(players) == {"G", "D"}
             and type(players["G"]) is MoGGenerator and type(players["D"]) is MoGDiscriminator):
         return False
     form = MoGClosedForm.detect(players, loss)
@@ -41,17 +42,21 @@ def fast_path_applies(players: Mapping[str, nn.Module], loss: Callable, consensu
 class MoGFastField:
     """Callable ``(batch, players) -> {"G": L_G, "D": L_D}`` (detached) that writes each active
     player's gradient of its own loss into ``.grad``, like the loss followed by
-    ``neural.optim.fill_game_gradients``."""
+    ``neural.optim.fill_game_gradients``; None (nothing written) where the closed form does not
+    apply at this state (non-finite samples or weights): the caller then uses autograd."""
 
     def __init__(self, players: Mapping[str, nn.Module], loss: Callable):
         self.players = players
         self.form = MoGClosedForm.detect(players, loss)
 
-    def __call__(self, batch: Mapping[str, torch.Tensor], players: Sequence[str]) -> dict:
+    def __call__(self, batch: Mapping[str, torch.Tensor], players: Sequence[str]) -> dict | None:
         with torch.no_grad():
             parts = {name: MLP.from_module(self.players[name]) for name in ("G", "D")}
-        with torch.enable_grad():
-            point = self.form.point(parts["G"], parts["D"], batch)
+        try:
+            with torch.enable_grad():
+                point = self.form.point(parts["G"], parts["D"], batch)
+        except ClosedFormUnsupported:
+            return None
         with torch.no_grad():
             for name, grad in point.gradients(players).items():
                 for param, value in zip(self.players[name].parameters(), grad.tensors()):

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from neural.presets import resolve_config
-from neural.train import Trainer
+from neural.train import Trainer, TrainingDiverged
 from neural.train_fastpath import fast_path_applies
 
 torch.set_num_threads(1)
@@ -77,3 +77,20 @@ def test_fast_path_only_where_valid(tmp_path):
     assert not fast_path_applies(fast.players, fast.loss)
     handle.remove()
     assert fast_path_applies(fast.players, fast.loss)
+
+
+def test_fast_path_stays_on_the_cpu(tmp_path):
+    fast, _ = pair(tmp_path)
+    on_meta = {name: module.to("meta") for name, module in fast.players.items()}
+    assert not fast_path_applies(on_meta, fast.loss)
+
+
+def test_overflowing_samples_stop_training_like_autograd(tmp_path):
+    """Finite weights whose generated samples overflow: the closed form declines (no threshold
+    order for infinite samples) and the iteration falls back to autograd, whose non-finite
+    check stops training with the usual one-line error."""
+    fast, _ = pair(tmp_path)
+    with torch.no_grad():
+        fast.players["G"].net[2].weight.fill_(3e38)
+    with pytest.raises(TrainingDiverged, match="non-finite"):
+        fast._closure(fast.batches.next(None), ("G", "D"))()
