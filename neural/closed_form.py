@@ -85,6 +85,10 @@ class MLP:
     def flat(self) -> torch.Tensor:
         return torch.cat([t.reshape(-1) for t in self.tensors()])
 
+    def first_layer(self) -> torch.Tensor:
+        """[weight | bias] (H, inputs + 1), the first layer acting on [input | 1]."""
+        return torch.cat([self.weight, self.bias[:, None]], 1)
+
     @classmethod
     def from_flat(cls, flat: torch.Tensor, hidden: int, inputs: int) -> MLP:
         weight, bias, out_weight, out_bias = flat.split([hidden * inputs, hidden, hidden, 1])
@@ -135,7 +139,7 @@ def _hessian_product(grads: list[torch.Tensor], leaves: list[torch.Tensor],
 def _rowwise_dot(m: MLP, r: torch.Tensor) -> torch.Tensor:
     """Row-wise <[W | beta], r> for r (H, L + 1). With r = (K1 * y)^T [z | 1] this is
     ``h^T y`` (``sum_i y_i K1_ij (W z_i + beta)_j``) without a pass over the activations."""
-    return (m.weight * r[:, :-1]).sum(1) + m.bias * r[:, -1]
+    return (m.first_layer() * r).sum(1)
 
 
 class MoGPoint:
@@ -154,6 +158,7 @@ class MoGPoint:
         if not (np.isfinite(self.a).all() and np.isfinite(self.b).all()):
             raise ClosedFormUnsupported("non-finite discriminator weights")  # no threshold order
         self.thresholds = ReLUThresholds(self.a, self.b)
+        self._score_weights = np.stack([self.v * self.a, self.v * self.b])  # D = s K(va) + K(vb)
         self.z = self._fake_leaf = None
         self._sets: list[_ScoredSet] = []
         values = form.loss({form.generator: self._generate, form.discriminator: self._score},
@@ -222,7 +227,7 @@ class MoGPoint:
         if not np.isfinite(samples).all():
             raise ClosedFormUnsupported("non-finite samples")
         at = self.thresholds.locate(samples, order)
-        slope, offset = self.thresholds.rows(at, np.stack([self.v * self.a, self.v * self.b]))
+        slope, offset = self.thresholds.rows(at, self._score_weights)
         score = self._torch(samples * slope + offset + float(self.d.out_bias))
         leaf = (score if self.form.squeeze else score[:, None]).requires_grad_()
         self._sets.append(_ScoredSet(x, samples, at, slope, leaf, fake))
@@ -287,8 +292,7 @@ class MoGPoint:
         form = self.form
         dx = ds = dslope = None
         if tangent_g is not None:
-            direction = torch.cat([tangent_g.weight, tangent_g.bias[:, None]], 1)
-            dh = (self._latents() @ direction.t()).mul_(self._mask1())
+            dh = (self._latents() @ tangent_g.first_layer().t()).mul_(self._mask1())
             dx = dh @ self.g.out_weight[0] + self.hidden @ tangent_g.out_weight[0] + \
                 tangent_g.out_bias
         tangents = [dx[:, None] if dx is not None else torch.zeros_like(self._fake_leaf)]
@@ -380,7 +384,11 @@ class MoGClosedForm:
 
     def sorted_samples(self, x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         """Constant samples (M, 1) as float64 and their argsort, cached like the latents."""
-        return self._cached(x, lambda: (lambda s: (s, np.argsort(s)))(_host(x[:, 0]).copy()))
+        def make():
+            samples = _host(x[:, 0]).copy()
+            return samples, np.argsort(samples)
+
+        return self._cached(x, make)
 
     def _cached(self, key: torch.Tensor, make: Callable):
         """``make()`` cached for the tensors seen last (a game's fixed batches, or the trainer's
@@ -454,8 +462,7 @@ class FlatClosedForm:
             def first_layer(z):
                 if id(z) not in lines or lines[id(z)][0] is not z:
                     latents = self.form.latents_with_ones(z)
-                    at_start, along = (latents @ torch.cat([m.weight, m.bias[:, None]], 1).t()
-                                       for m in (start_g, delta_g))
+                    at_start, along = (latents @ m.first_layer().t() for m in (start_g, delta_g))
                     lines[id(z)] = (z, at_start, along, torch.empty_like(at_start))
                 _, at_start, along, buffer = lines[id(z)]
                 return torch.add(at_start, along, alpha=alpha, out=buffer)
