@@ -5,9 +5,9 @@ Model: the paper's MoG NSGAN (generator 100 -> 100 -> 1, discriminator 1 -> 100 
 seeded initialisation. Measured over --repeats rounds, ours and the baseline interleaved within
 each round (the machine may be shared); times are medians (best-of in the *_best_s keys):
 
-1. top-20 eigenvalues (LM) of J: ours (neural.eigen.top_eigenvalues on the retained J^T
-   operator) vs the baseline (bench_neural_ops_baseline.baseline_eigs); same eigenvalues to a
-   relative 1e-3 is checked.
+1. top-20 eigenvalues (LM) of J: ours (neural.eigen.top_eigenvalues on
+   neural.operators.spectrum_operator: the closed-form J for this model) vs the baseline
+   (bench_neural_ops_baseline.baseline_eigs); same eigenvalues to a relative 1e-3 is checked.
 2. leftmost eigenvalue with residual (neural.eigen.leftmost_eigenvalues, k=1, including its
    spectral-radius estimate) vs our top-20 solve.
 3. path-angle with 100 alpha points: neural.path_angle.path_angle vs a Python loop loading
