@@ -1,18 +1,9 @@
 """CLI of issue 3: stepsize --method, classify --region, simulate, plot; errors exit 2 in one line."""
 import json
-import subprocess
-import sys
 
 import pytest
-from typer.testing import CliRunner
 
-from cli import app
-
-runner = CliRunner()
-
-
-def run(*args):
-    return runner.invoke(app, list(args))
+from cli_checks import assert_one_line_error, imported_after, run
 
 
 def _json(*args):
@@ -98,15 +89,9 @@ def test_plot_writes_each_figure(tmp_path, kind, extra):
     (["classify", "dirac-gan-r1", "--region", "stable"], "unknown region"),
 ])
 def test_user_errors_are_one_line_exit_2(args, fragment):
-    result = run(*args)
-    assert result.exit_code == 2, result.output
-    assert fragment in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert_one_line_error(run(*args), fragment)
 
 
 def test_dynamics_commands_do_not_import_torch():
-    code = ("import sys; from typer.testing import CliRunner; from cli import app; "
-            "r = CliRunner().invoke(app, ['stepsize', 'bilinear', '--method', 'eg', '--json']); "
-            "assert r.exit_code == 0; print('torch' in sys.modules, 'matplotlib' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False False"
+    assert imported_after(["stepsize", "bilinear", "--method", "eg", "--json"],
+                          ["torch", "matplotlib"]) == [False, False]

@@ -1,18 +1,9 @@
 """The symbolic CLI: JSON contract, human output, one-line errors with exit code 2."""
 import json
-import subprocess
-import sys
 
 import pytest
-from typer.testing import CliRunner
 
-from cli import app
-
-runner = CliRunner()
-
-
-def run(*args):
-    return runner.invoke(app, list(args))
+from cli_checks import assert_one_line_error, imported_after, run
 
 
 def test_classify_example1_json_contract():
@@ -68,15 +59,8 @@ def test_list():
     (["stepsize", "nothere.toml"], "not found"),
 ])
 def test_user_errors_are_one_line_exit_2(args, fragment):
-    result = run(*args)
-    assert result.exit_code == 2
-    assert fragment in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert_one_line_error(run(*args), fragment)
 
 
 def test_symbolic_commands_do_not_import_torch():
-    code = ("import sys; from typer.testing import CliRunner; from cli import app; "
-            "r = CliRunner().invoke(app, ['classify', 'example2', '--json']); "
-            "assert r.exit_code == 0; print('torch' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert imported_after(["classify", "example2", "--json"], ["torch"]) == [False]

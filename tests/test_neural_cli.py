@@ -1,12 +1,11 @@
 """The neural analysis commands: JSON contracts, one-line user errors, checkpoints, laziness."""
 import json
-import subprocess
-import sys
 
 import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from cli_checks import imported_after
 
 runner = CliRunner()
 
@@ -114,8 +113,4 @@ def test_checkpoint_targets(tmp_path):
 
 
 def test_symbolic_classify_never_imports_torch():
-    code = ("import sys; from typer.testing import CliRunner; from cli import app; "
-            "r = CliRunner().invoke(app, ['classify', 'example2', '--json']); "
-            "assert r.exit_code == 0, r.output; assert 'torch' not in sys.modules; print('ok')")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert done.stdout.strip() == "ok", done.stderr
+    assert imported_after(["classify", "example2", "--json"], ["torch"]) == [False]
