@@ -1,16 +1,17 @@
 """The ``gametheory`` command line: parse arguments, call the library, render.
 
-Symbolic commands never import torch: everything under ``neural`` is imported lazily inside the
-neural commands. User-caused errors (``gametheory.errors.GameError``) print one line and exit 2.
+Importing this module is cheap: the analysis (sympy, the zoo, and torch under ``neural``) is
+imported inside the commands, so ``--help`` never pays for it and symbolic commands never load
+torch. User-caused errors (``gametheory.errors.GameError``) print one line and exit 2; Ctrl-C
+prints one line and exits 130.
 """
 from __future__ import annotations
 
 import functools
+import math
 import sys
 
 import typer
-
-from gametheory.errors import GameError
 
 app = typer.Typer(
     help="Explore differentiable games: stationary points, LSSP/DNE, rotation, step sizes.",
@@ -26,15 +27,22 @@ app.add_typer(neural_app, name="neural")
 
 
 def user_errors(func):
-    """Turn a GameError into one line on stderr and exit code 2."""
+    """Turn a GameError into one line on stderr and exit code 2, Ctrl-C into one line and 130."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except GameError as error:
+        except KeyboardInterrupt:
+            typer.echo("interrupted (Ctrl-C)", err=True)
+            raise typer.Exit(130) from None
+        except Exception as error:
+            from gametheory.errors import GameError
+
+            if not isinstance(error, GameError):
+                raise
             typer.echo(f"error: {error}", err=True)
-            raise typer.Exit(2)
+            raise typer.Exit(2) from None
 
     return wrapper
 
@@ -73,9 +81,34 @@ def load_game_options(game: str, sets: list[str] | None, points: list[str] | Non
     return resolved, constants, point
 
 
+NON_FINITE_SHOWN = 10
+
+
+def finite_json(value, path: str, found: list[str]):
+    """``value`` with every NaN or infinite float replaced by None (JSON has no such numbers);
+    ``found`` collects ``path: value`` for each replaced number, ``path`` in JSONPath style."""
+    if isinstance(value, float) and not math.isfinite(value):
+        found.append(f"{path}: {value}")
+        return None
+    if isinstance(value, dict):
+        return {key: finite_json(item, f"{path}.{key}", found) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_json(item, f"{path}[{i}]", found) for i, item in enumerate(value)]
+    return value
+
+
 def emit_json(document: dict) -> None:
+    """Print one JSON document on stdout (the only place the CLI writes JSON). Non-finite numbers
+    become null, and the document gains ``non_finite``: their count, a note, and the first
+    few of them by path."""
     import json
 
+    found: list[str] = []
+    document = finite_json(document, "$", found)
+    if found:
+        document["non_finite"] = {
+            "note": "JSON has no NaN or infinity: these numbers are written as null",
+            "count": len(found), "first": found[:NON_FINITE_SHOWN]}
     typer.echo(json.dumps(document, indent=2, allow_nan=False))
 
 
@@ -227,15 +260,15 @@ def simulate(
             raise OptionError(f"--random must be positive, got {random}")
         centre = next((np.array([float(v) for v in p.values]) for p in report.points if p.lssp), points[0])
         starts = list(random_starts(centre, random, radius, seed))
-    runs = []
-    for s in starts:
-        with np.errstate(all="ignore"):  # far-away starts overflow the distance, not the run
-            target = min(points, key=lambda q: np.linalg.norm(q - s)) if points else None
-        if run_one is None:
-            runs.append(flow(played, s, t_max=step * steps, samples=steps + 1, target=target))
-        else:
-            runs.append(iterate(played, run_one, s, steps, target=target))
-    target = min(points, key=lambda q: np.linalg.norm(q - starts[0])) if points else None
+    runs, targets = [], []
+    with np.errstate(all="ignore"):  # an overflowing run is reported by its verdict ("diverged")
+        for s in starts:
+            targets.append(min(points, key=lambda q: np.linalg.norm(q - s)) if points else None)
+            if run_one is None:
+                runs.append(flow(played, s, t_max=step * steps, samples=steps + 1, target=targets[-1]))
+            else:
+                runs.append(iterate(played, run_one, s, steps, target=targets[-1]))
+    target = targets[0]
     if plot_file:
         figures.trajectory(runs, target, f"{played.name}: {runs[0].method}, h = {h}", plot_file)
     if as_json:
@@ -243,7 +276,7 @@ def simulate(
     else:
         render_dynamics.print_simulation(played.name, played.params, runs, target, console())
         if plot_file:
-            console().print(f"wrote {plot_file}")
+            typer.echo(f"wrote {plot_file}")
 
 
 def _pair(text: str | None, what: str):
@@ -492,6 +525,9 @@ def neural_path_angle(
 # --- neural training commands (issue 5: neural train, neural train-classifier) -------------
 
 TRAIN_DATASETS = ("mog", "mnist", "cifar10")
+DATA_DIR_HELP = ("The directory that holds the data set's files themselves: MNIST's IDX files "
+                 "(train-images-idx3-ubyte.gz, ...) or CIFAR10's data_batch_1 ... data_batch_5 "
+                 "(what the archive has in cifar-10-batches-py); --download puts them there")
 
 
 @neural_app.command("train")
@@ -527,7 +563,7 @@ def neural_train(
                                          "the initial state); 0 keeps all."),
     log_every: int = typer.Option(None, help="Log metrics every N iterations."),
     sample_every: int = typer.Option(None, help="Save samples (and IS/FID) every N iterations."),
-    data_dir: str = typer.Option(None, help="Where the MNIST/CIFAR10 files are (default: data)."),
+    data_dir: str = typer.Option(None, help=DATA_DIR_HELP + " (default: data/mnist or data/cifar10)."),
     download: bool = typer.Option(False, "--download", help="Fetch the standard data files "
                                   "and verify their checksums."),
     out: str = typer.Option(None, help="Run directory (default: runs/<preset>-<time>)."),
@@ -542,8 +578,10 @@ def neural_train(
     """Train a GAN of the paper's appendix C; checkpoints go to the run directory.
 
     Launch under `torchrun --nproc-per-node N` for data-parallel training."""
+    from gametheory.errors import OptionError
+
     if dataset not in TRAIN_DATASETS:
-        raise GameError(f"unknown data set {dataset!r}; choose one of {', '.join(TRAIN_DATASETS)}")
+        raise OptionError(f"unknown data set {dataset!r}; choose one of {', '.join(TRAIN_DATASETS)}")
     from neural.train_launch import launch_training
     from neural.train_render import RichReporter
 
@@ -575,22 +613,25 @@ def neural_train(
 @user_errors
 def neural_train_classifier(
     dataset: str = typer.Argument(..., help="Only mnist: the LeNet behind the Inception Score."),
-    data_dir: str = typer.Option("data", help="Where the MNIST files are."),
-    download: bool = typer.Option(False, "--download", help="Fetch the MNIST files first."),
+    data_dir: str = typer.Option(None, help=DATA_DIR_HELP + " (default: data/mnist)."),
+    download: bool = typer.Option(False, "--download", help="Fetch the MNIST files into DATA_DIR first."),
     out: str = typer.Option(None, help="Weights file (default: DATA_DIR/lenet_mnist.pt)."),
     epochs: int = typer.Option(3, min=1, help="Training epochs."),
     seed: int = typer.Option(0, help="Random seed."),
     device: str = typer.Option(None, help="cpu or cuda (default: cuda when available)."),
 ) -> None:
     """Train the LeNet classifier used for the MNIST Inception Score; reports test accuracy."""
+    from gametheory.errors import OptionError
+
     if dataset != "mnist":
-        raise GameError(f"train-classifier supports mnist only, not {dataset!r}")
+        raise OptionError(f"train-classifier supports mnist only, not {dataset!r}")
+    from neural.data import data_directory
+    from neural.data import download as fetch_data
     from neural.train_classifier import train_mnist_classifier
     from neural.train_launch import choose_device
 
+    data_dir = data_directory("mnist", data_dir)
     if download:
-        from neural.data import download as fetch_data
-
         fetch_data("mnist", data_dir)
     summary = train_mnist_classifier(
         data_dir, out, epochs=epochs, seed=seed, device=choose_device(device),

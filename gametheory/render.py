@@ -1,12 +1,16 @@
 """Rendering of classification reports: rich text for people, JSON documents, LaTeX.
 
 Rendering never recomputes: it reads the frozen reports built in :mod:`gametheory.classify`.
+Rich text: every string from a game, a user or sympy goes through ``escape`` (rich would read
+``[x]`` as markup and drop it); expressions are printed with ``soft_wrap`` so that rich never
+breaks them across lines.
 """
 from __future__ import annotations
 
 import math
 
 import sympy as sp
+from rich.markup import escape
 
 from .classify import GameReport, PointReport
 from .spectrum import poly_text
@@ -32,8 +36,23 @@ def _complex(l: complex, digits: int = 4) -> str:
     return f"{re} {'-' if l.imag < 0 else '+'} {im}i"
 
 
-def _point_label(p: PointReport, sep: str = ", ") -> str:
-    return sep.join(f"{s.name}={sp.sstr(v) if p.exact else f'{float(v):.6g}'}" for s, v in zip(p.params, p.values))
+def point_label(p: PointReport, sep: str = ", ") -> str:
+    """The point's coordinates NAME=VALUE (exact, or 6 significant digits), markup-escaped."""
+    return escape(sep.join(f"{s.name}={sp.sstr(v) if p.exact else f'{float(v):.6g}'}"
+                           for s, v in zip(p.params, p.values)))
+
+
+def matrix_lines(matrix: sp.Matrix, params, width: int) -> list[str]:
+    """``matrix`` (rows and columns indexed by ``params``) as plain text lines: one row per
+    line, columns aligned, when every row fits in ``width`` characters; otherwise one entry per
+    line, ``J[row, column] = entry``."""
+    cells = [[sp.sstr(entry) for entry in row] for row in matrix.tolist()]
+    widths = [max(len(row[j]) for row in cells) for j in range(matrix.cols)]
+    rows = ["[" + ", ".join(cell.rjust(w) for cell, w in zip(row, widths)) + "]" for row in cells]
+    if max(map(len, rows)) <= width:
+        return rows
+    return [f"J[{r.name}, {c.name}] = {cells[i][j]}"
+            for i, r in enumerate(params) for j, c in enumerate(params)]
 
 
 def _ratio(p: PointReport) -> str:
@@ -48,7 +67,7 @@ def _stability_cell(p: PointReport) -> str:
     if not p.stationary:
         return f"[yellow]not stationary[/] (||v||={p.residual:.2e})"
     color = {"LSSP": "green", "unstable": "red", "marginal": "yellow"}[p.stability]
-    return f"[{color}]{p.stability}[/] ({p.stability_method})"
+    return f"[{color}]{escape(p.stability)}[/] ({escape(p.stability_method)})"
 
 
 def _step_cell(p: PointReport) -> str:
@@ -57,7 +76,7 @@ def _step_cell(p: PointReport) -> str:
         return "none"
     if s.exact is not None and s.exact.is_Rational:
         return f"h < {sp.sstr(s.exact)}"
-    exact = f" = {sp.sstr(s.exact)}" if s.exact is not None else ""
+    exact = f" = {escape(sp.sstr(s.exact))}" if s.exact is not None else ""
     return f"h < {s.max_step_size:.6g}{exact}"
 
 
@@ -67,60 +86,68 @@ def print_game_report(report: GameReport, console, *, header: bool = True) -> No
 
     game = report.game
     if header:
-        console.print(f"[bold]{game.name}[/]" + (f": {game.description}" if game.description else ""))
+        console.print(f"[bold]{escape(game.name)}[/]" + (f": {escape(game.description)}" if game.description else ""))
         if game.source:
-            console.print(f"[dim]source: {game.source}[/]")
+            console.print(f"[dim]source: {escape(game.source)}[/]")
         for player in game.players:
-            params = ", ".join(s.name for s in player.params)
-            console.print(f"  player [bold]{player.name}[/] ({params}) minimises  {sp.sstr(player.loss)}")
+            params = escape(", ".join(s.name for s in player.params))
+            console.print(f"  player [bold]{escape(player.name)}[/] ({params}) minimises  "
+                          f"{escape(sp.sstr(player.loss))}", soft_wrap=True)
         if report.constants:
-            console.print("  constants: " + ", ".join(f"{s.name} = {sp.sstr(v)}" for s, v in report.constants.items()))
+            console.print("  constants: " + escape(", ".join(f"{s.name} = {sp.sstr(v)}"
+                                                           for s, v in report.constants.items())))
         console.print(f"  zero-sum: {'yes' if game.zero_sum else 'no'}")
         console.print("[bold]Vector field v[/] (each player's gradient of its own loss)")
         for s, c in zip(game.params, game.vector_field):
-            console.print(f"  dL/d{s.name} = {sp.sstr(sp.expand(c) if c.is_polynomial() else c)}")
-        console.print(f"[bold]Jacobian J[/] = {sp.sstr(game.jacobian.tolist())}")
-        console.print(f"[bold]Stationary points[/] [dim]({report.search.method})[/]")
+            console.print(f"  dL/d{s.name} = {escape(sp.sstr(sp.expand(c) if c.is_polynomial() else c))}",
+                          soft_wrap=True)
+        order = escape(", ".join(s.name for s in game.params))
+        console.print(f"[bold]Jacobian J = grad v[/] (rows and columns in the order {order})")
+        for line in matrix_lines(game.jacobian, game.params, console.width - 2):
+            console.print(f"  {escape(line)}", soft_wrap=True)
+        console.print(f"[bold]Stationary points[/] [dim]({escape(report.search.method)})[/]")
     if not report.points and not report.families:
         console.print("  none: v = 0 has no real solution")
     for family in report.families:
-        console.print(f"  family: {family.description}")
+        console.print(f"  family: {escape(family.description)}")
     if not report.points:
         return
     table = Table(show_lines=True)
     for column in ("point", "eigenvalues of J", "stability", "Nash", "max |Im/Re|", "SimGD step (Lemma 4)"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for p in report.points:
         eigs = "\n".join(_complex(l) for l in p.eigenvalues)
         nash = "[green]DNE[/]" if p.dne else "not DNE"
-        table.add_row(_point_label(p, "\n"), eigs, _stability_cell(p), nash, _ratio(p), _step_cell(p))
+        table.add_row(point_label(p, "\n"), eigs, _stability_cell(p), nash, _ratio(p), _step_cell(p))
     console.print(table)
     for p in report.points:
-        console.print(f"[bold]at ({_point_label(p)})[/]")
+        console.print(f"[bold]at ({point_label(p)})[/]")
         if p.characteristic_polynomial is not None:
-            console.print(f"  det(xI - J) = {poly_text(p.characteristic_polynomial)}")
+            console.print(f"  det(xI - J) = {escape(poly_text(p.characteristic_polynomial))}", soft_wrap=True)
         if p.exact_eigenvalues is not None:
-            console.print("  eigenvalues (exact): " + ", ".join(sp.sstr(e) for e in p.exact_eigenvalues))
-        console.print(f"  stability: {p.stability_reason}")
-        console.print(f"  Nash: {p.nash.summary}")
+            console.print("  eigenvalues (exact): " + escape(", ".join(sp.sstr(e) for e in p.exact_eigenvalues)),
+                          soft_wrap=True)
+        console.print(f"  stability: {escape(p.stability_reason)}")
+        console.print(f"  Nash: {escape(p.nash.summary)}")
         if p.step.binding_eigenvalue is not None:
-            console.print(f"  step size: {p.step.reason}; bound set by eigenvalue {_complex(p.step.binding_eigenvalue, 6)}")
+            console.print(f"  step size: {escape(p.step.reason)}; bound set by eigenvalue "
+                          f"{_complex(p.step.binding_eigenvalue, 6)}")
 
 
 def print_stepsize(report: GameReport, console) -> None:
     """The human-readable ``gametheory stepsize`` output."""
     from rich.table import Table
 
-    console.print(f"[bold]{report.game.name}[/]: simultaneous GD, omega <- omega - h v(omega) (Lemma 4)")
+    console.print(f"[bold]{escape(report.game.name)}[/]: simultaneous GD, omega <- omega - h v(omega) (Lemma 4)")
     table = Table()
     for column in ("point", "stability", "max step size", "binding eigenvalue"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for p in report.points:
         b = p.step.binding_eigenvalue
-        table.add_row(_point_label(p, "\n"), _stability_cell(p), _step_cell(p), "-" if b is None else _complex(b, 6))
+        table.add_row(point_label(p, "\n"), _stability_cell(p), _step_cell(p), "-" if b is None else _complex(b, 6))
     console.print(table)
     for family in report.families:
-        console.print(f"  family: {family.description} (not analysed)")
+        console.print(f"  family: {escape(family.description)} (not analysed)")
 
 
 def game_report_latex(report: GameReport) -> str:

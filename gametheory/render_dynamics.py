@@ -3,12 +3,14 @@ documents and rich text. Rendering never recomputes: it reads the frozen results
 from __future__ import annotations
 
 import sympy as sp
+from rich.markup import escape
 
 from .classify import GameReport
 from .dynamics import StepAnalysis
 from .flow import Trajectory
 from .methods import Method
 from .regions import Region
+from .render import point_label
 
 
 def _plain_simgd(method: Method) -> bool:
@@ -40,40 +42,40 @@ def stepsize_document(base: dict, report: GameReport, method: Method, analyses: 
 def print_step_analyses(report: GameReport, method: Method, analyses: list[StepAnalysis | None], console) -> None:
     from rich.table import Table
 
-    console.print(f"[bold]{report.game.name}[/]: {method.label}, local convergence iff the update map's spectral "
-                  "radius is < 1")
+    console.print(f"[bold]{escape(report.game.name)}[/]: {escape(method.label)}, local convergence iff the update "
+                  "map's spectral radius is < 1")
     table = Table(show_lines=True)
     for column in ("point", "stability", "stable step sizes h", "optimal h", "rate at optimum", "how"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for p, a in zip(report.points, analyses):
-        point = "\n".join(f"{s.name}={sp.sstr(v) if p.exact else f'{float(v):.6g}'}" for s, v in zip(p.params, p.values))
+        point = point_label(p, "\n")
         if a is None:
             table.add_row(point, "not stationary", "-", "-", "-", "-")
             continue
         intervals = " U ".join(f"({lo:.6g}, {hi:.6g})" for lo, hi in a.intervals) or "none"
         if a.intervals_exact:
-            intervals += "\n= " + " U ".join(f"({sp.sstr(lo)}, {sp.sstr(hi)})" for lo, hi in a.intervals_exact)
+            intervals += "\n= " + escape(" U ".join(f"({sp.sstr(lo)}, {sp.sstr(hi)})" for lo, hi in a.intervals_exact))
         best = "-" if a.optimal_step_size is None else f"{a.optimal_step_size:.6g}"
         rate = "-" if a.optimal_spectral_radius is None else f"{a.optimal_spectral_radius:.6g}"
-        table.add_row(point, p.stability, intervals, best, rate, "exact" if a.exact else "numeric")
+        table.add_row(point, escape(p.stability), intervals, best, rate, "exact" if a.exact else "numeric")
     console.print(table)
     reasons = {a.how for a in analyses if a is not None}
     for reason in sorted(reasons):
-        console.print(f"  [dim]{reason}[/]")
+        console.print(f"  [dim]{escape(reason)}[/]")
 
 
 def print_regions(report: GameReport, regions: list[dict[str, Region | str]], console) -> None:
     console.print("[bold]Parametric regions[/]")
     for p, found in zip(report.points, regions):
-        point = ", ".join(f"{s.name}={sp.sstr(v)}" for s, v in zip(p.params, p.values))
+        point = escape(", ".join(f"{s.name}={sp.sstr(v)}" for s, v in zip(p.params, p.values)))
         for spec, region in found.items():
             if isinstance(region, str):
-                console.print(f"  at ({point}) {spec}: [yellow]{region}[/]")
+                console.print(f"  at ({point}) {escape(spec)}: [yellow]{escape(region)}[/]")
                 continue
-            shown = sp.sstr(region.set) if region.set is not None else sp.sstr(region.condition)
-            console.print(f"  at ({point}) {spec} iff {sp.sstr(region.condition)}"
-                          + (f"  [dim](set {shown})[/]" if region.set is not None else ""))
-            console.print(f"    [dim]{region.note}[/]")
+            shown = f"  [dim](set {escape(sp.sstr(region.set))})[/]" if region.set is not None else ""
+            console.print(f"  at ({point}) {escape(spec)} iff {escape(sp.sstr(region.condition))}{shown}",
+                          soft_wrap=True)
+            console.print(f"    [dim]{escape(region.note)}[/]")
 
 
 def simulation_document(game_name: str, params, runs: list[Trajectory], target) -> dict:
@@ -85,10 +87,10 @@ def print_simulation(game_name: str, params, runs: list[Trajectory], target, con
     from rich.table import Table
 
     where = "" if target is None else " towards (" + ", ".join(f"{s.name}={t:.6g}" for s, t in zip(params, target)) + ")"
-    console.print(f"[bold]{game_name}[/]: {runs[0].method}{where}")
+    console.print(f"[bold]{escape(game_name)}[/]: {escape(runs[0].method + where)}")
     table = Table()
     for column in ("start", "end", "steps", "verdict", "rate", "final ||v||"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     unit = "per unit time" if runs[0].method == "flow" else "per step"
     for r in runs:
         start = ", ".join(f"{x:.4g}" for x in r.states[0])
@@ -98,4 +100,4 @@ def print_simulation(game_name: str, params, runs: list[Trajectory], target, con
         table.add_row(start, end, str(len(r.times) - 1), f"[{colour}]{r.verdict}[/]", rate, f"{r.field_norms[-1]:.3g}")
     console.print(table)
     for r in runs:
-        console.print(f"  [dim]{r.reason}[/]")
+        console.print(f"  [dim]{escape(r.reason)}[/]")

@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+from rich.markup import escape
 
 from neural.classify import NeuralClassification
 from neural.eigen import EigenResult
@@ -42,8 +43,8 @@ def print_eigen(result: EigenResult, label: str, block: str, console) -> None:
     from rich.table import Table
 
     title = {"LM": "largest magnitude", "LI": "largest imaginary part", "SR": "smallest real part"}
-    table = Table(title=f"{label}: {block}, {len(result.eigenvalues)} eigenvalues of "
-                        f"{title.get(result.which, result.which)} ({result.method})")
+    table = Table(title=escape(f"{label}: {block}, {len(result.eigenvalues)} eigenvalues of "
+                               f"{title.get(result.which, result.which)} ({result.method})"))
     table.add_column("#", justify="right")
     table.add_column("eigenvalue")
     table.add_column("|l|", justify="right")
@@ -57,7 +58,7 @@ def print_eigen(result: EigenResult, label: str, block: str, console) -> None:
     console.print(f"{status}; {result.products} operator products"
                   + (f"; spectral shift {result.shift:.4g}" if result.shift else ""))
     for note in result.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {escape(note)}")
 
 
 def _verdict(value: bool | None, certified: bool, yes: str, no: str) -> str:
@@ -70,7 +71,7 @@ def _verdict(value: bool | None, certified: bool, yes: str, no: str) -> str:
 def print_classification(report: NeuralClassification, label: str, console) -> None:
     from rich.table import Table
 
-    console.print(f"[bold]{label}[/]")
+    console.print(f"[bold]{escape(label)}[/]")
     table = Table(show_header=False)
     table.add_column("quantity")
     table.add_column("value")
@@ -78,23 +79,24 @@ def print_classification(report: NeuralClassification, label: str, console) -> N
     table.add_row("gradient norm ||v||", f"{report.grad_norm:.3e} (stationary: {stationary}, "
                   f"tol {report.grad_tol:.1e})")
     left = report.leftmost_eigenvalue
-    table.add_row("leftmost eigenvalue of J", f"{_complex(left)} (residual "
-                  f"{report.leftmost.residuals[0]:.2e}, {report.leftmost.method})")
+    table.add_row("leftmost eigenvalue of J", escape(f"{_complex(left)} (residual "
+                                                     f"{report.leftmost.residuals[0]:.2e}, {report.leftmost.method})"))
     table.add_row("linearisation", _verdict(report.stable_linearisation, report.stability_certified,
                                             "stable", "unstable"))
     table.add_row("LSSP", _verdict(report.lssp, report.lssp_certified, "yes", "no"))
     for p in report.players:
         color = {"minimum": "green", "marginal": "yellow"}.get(p.verdict, "red")
-        table.add_row(f"player {p.name} Hessian",
-                      f"[{color}]{p.verdict}[/] ({'certified' if p.certified else 'indicative'}): "
-                      f"eigenvalues in [{p.min_eigenvalue + 0.0:.4g}, {p.max_eigenvalue + 0.0:.4g}], "
-                      f"residual {p.residual:.1e}")
+        table.add_row(escape(f"player {p.name} Hessian"),
+                      f"[{color}]{escape(p.verdict)}[/] "
+                      + escape(f"({'certified' if p.certified else 'indicative'}): eigenvalues in "
+                               f"[{p.min_eigenvalue + 0.0:.4g}, {p.max_eigenvalue + 0.0:.4g}], "
+                               f"residual {p.residual:.1e}"))
     table.add_row("DNE", _verdict(report.dne, report.dne_certified, "yes", "no"))
     ratio = "inf (pure rotation)" if math.isinf(report.max_rotation_ratio) else f"{report.max_rotation_ratio:.4g}"
     table.add_row("rotation (indicative)", f"max |Im l| = {report.max_imag:.4g}, max |Im l / Re l| = {ratio}")
     console.print(table)
     for note in report.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {escape(note)}")
 
 
 def print_path_angle(result: PathAngle, console, rows: int = 13) -> None:
@@ -112,7 +114,7 @@ def print_path_angle(result: PathAngle, console, rows: int = 13) -> None:
 
     def cell(key, j):
         low, mid, high = q[key][:, j]
-        return f"{mid:.4g}" if result.ends == 1 else f"{mid:.4g} [{low:.3g}, {high:.3g}]"
+        return f"{mid:.4g}" if result.ends == 1 else escape(f"{mid:.4g} [{low:.3g}, {high:.3g}]")
 
     for j in np.unique(np.linspace(0, len(result.alphas) - 1, rows).round().astype(int)):
         table.add_row(f"{result.alphas[j]:.3f}", cell("c", j), cell("n", j),
