@@ -4,13 +4,14 @@ A run directory holds ``config.json``, ``metrics.jsonl``, ``samples/`` and
 ``checkpoints/ckpt_<iteration>.pt`` (iteration 0: the initial state). A checkpoint is a dict
 of tensors and plain data only (state dicts, optimiser state, parameter averages, RNG states as
 uint8 tensors, the config as a dict), written to a temporary file and renamed, and read back
-with ``torch.load(weights_only=True)``: loading a checkpoint never runs code.
+with ``torch.load(weights_only=True)``: loading a checkpoint never runs code. Files of a run get
+the permissions of a plain ``open()`` (0666 less the umask).
 """
 from __future__ import annotations
 
 import os
 import re
-import tempfile
+import secrets
 from pathlib import Path
 
 import torch
@@ -39,12 +40,23 @@ def checkpoint_path(run_dir: str | Path, iteration: int) -> Path:
     return checkpoint_dir(run_dir) / f"ckpt_{iteration:08d}.pt"
 
 
+def _new_temporary(path: Path) -> tuple[int, Path]:
+    """A new, uniquely named file next to ``path``, open for writing, created with mode 0666 so
+    that the umask applies as for any ``open()`` (``tempfile.mkstemp`` would make it 0600)."""
+    while True:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
+        except FileExistsError:
+            continue
+
+
 def atomic_write(path: str | Path, write) -> None:
     """Call ``write(file_object)`` on a temporary file next to ``path``, fsync, then rename it
     over ``path``: readers see the old file or the complete new one, never a truncated one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = _new_temporary(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
@@ -93,13 +105,21 @@ def resolve_checkpoint(path: str | Path) -> Path:
     raise CheckpointError(f"no checkpoint or run directory at {path}")
 
 
+def load_tensors(path: str | Path, what: str = "checkpoint", map_location=None):
+    """``torch.load(path, weights_only=True)``: tensors and plain data only, never code. Any
+    failure is one line naming ``what``; torch's own message is not shown, since it suggests
+    ``weights_only=False``, which would run code from the file."""
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception:  # corrupt, truncated or foreign files fail in many ways
+        raise CheckpointError(f"cannot read {what} {path}: the file is corrupt or was not "
+                              "written by gametheory") from None
+
+
 def load_checkpoint(path: str | Path, map_location=None) -> dict:
     """Read a checkpoint (file or run directory) with ``weights_only=True``."""
     path = resolve_checkpoint(path)
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as error:  # corrupt, truncated or foreign files fail in many ways
-        raise CheckpointError(f"cannot read checkpoint {path}: {first_line(error)}") from None
+    state = load_tensors(path, "checkpoint", map_location)
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a gametheory training checkpoint")
     missing = [key for key in ("config", "iteration", "players") if key not in state]
@@ -107,6 +127,45 @@ def load_checkpoint(path: str | Path, map_location=None) -> dict:
         raise CheckpointError(f"{path} is incomplete: no {', '.join(missing)}")
     state["path"] = str(path)
     return state
+
+
+def set_aside(path: Path) -> Path:
+    """Rename an unreadable checkpoint to ``<name>.corrupt`` (or ``.corrupt-2``, ...): the
+    file is kept, but is no longer a checkpoint of the run (never listed, pruned or
+    overwritten by a later save at its iteration)."""
+    target, n = path.with_name(path.name + ".corrupt"), 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.corrupt-{n}")
+    path.rename(target)
+    return target
+
+
+def load_latest_readable(run_dir: str | Path, map_location=None, keep_aside: bool = True
+                         ) -> tuple[dict, str | None]:
+    """The newest checkpoint of a run that can be read, and a one-line note when newer ones
+    could not (each is set aside with ``set_aside`` when ``keep_aside``; None otherwise)."""
+    found = list_checkpoints(run_dir)
+    if not found:
+        resolve_checkpoint(run_dir)  # raises the reason: no run directory, or no checkpoints
+    unreadable, errors = [], []
+    for _, path in reversed(found):
+        try:
+            state = load_checkpoint(path, map_location)
+        except CheckpointError as error:
+            unreadable.append(path)
+            errors.append(error)
+            continue
+        break
+    else:
+        earlier = f"; none of the {len(found) - 1} earlier ones can be read" if len(found) > 1 else ""
+        raise CheckpointError(f"{errors[0]}{earlier}")
+    if not unreadable:
+        return state, None
+    moved = [set_aside(path).name if keep_aside else path.name for path in unreadable]
+    return state, (f"{', '.join(p.name for p in unreadable)}: corrupt or not written by "
+                   f"gametheory (kept as {', '.join(moved)}); resuming from "
+                   f"{Path(state['path']).name} (iteration {int(state['iteration'])})")
 
 
 def load_neural_game(path: str | Path, device=None, dtype=None, eval_size: int | None = None,

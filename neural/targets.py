@@ -7,9 +7,14 @@
   (``NAME=VALUE`` per parameter); without ``--point``, at the game's stationary point if it has
   exactly one.
 - Path-angle states for symbolic games are point strings ``NAME=VALUE,NAME=VALUE,...``.
+
+A TARGET that is none of these is an error naming the closest built-in games and entries of
+the directory it points into (a mistyped run directory is not "an unknown game").
 """
 from __future__ import annotations
 
+import difflib
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +22,7 @@ from pathlib import Path
 import sympy as sp
 import torch
 
-from gametheory.errors import OptionError, PointError
+from gametheory.errors import OptionError, PointError, UnknownGameError
 from neural.game import NeuralGame
 
 
@@ -31,6 +36,39 @@ class Target:
 
 def is_checkpoint(target: str) -> bool:
     return Path(target).is_dir() or target.endswith(".pt")
+
+
+def _neighbours(target: str, limit: int = 1000) -> list[str]:
+    """Run directories, checkpoints and game files in the directory ``target`` points into
+    (its parent), written as ``target`` would name them; at most ``limit`` entries are read."""
+    parent = Path(target).parent
+    if not parent.is_dir():
+        return []
+    entries = itertools.islice(parent.iterdir(), limit)
+    return [str(entry) for entry in entries
+            if not entry.name.startswith(".") and (entry.is_dir() or entry.suffix in (".pt", ".toml"))]
+
+
+def _closest(target: str, candidates: list[str]) -> str:
+    """``; did you mean A, B?`` for the closest candidates (difflib), or an empty string."""
+    close = difflib.get_close_matches(target, candidates, n=3, cutoff=0.6)
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+def no_such_target(target: str) -> UnknownGameError:
+    """The error for a TARGET that is no run directory, checkpoint or game, with the closest
+    matches among the built-in games and the entries next to it."""
+    from gametheory import zoo
+
+    hint = _closest(target, zoo.names() + _neighbours(target)) or f"; built-in games: {', '.join(zoo.names())}"
+    return UnknownGameError(f"no run directory, checkpoint or game named {target!r}{hint}")
+
+
+def _exists(target: str) -> bool:
+    """Is ``target`` something to analyse: an existing path or a built-in game?"""
+    from gametheory import zoo
+
+    return Path(target).exists() or target in zoo.names()
 
 
 def load_checkpoint_game(path: str, device=None, dtype=None) -> tuple[NeuralGame, dict]:
@@ -60,6 +98,8 @@ def _symbolic_point(game, points: Sequence[str] | None):
 def resolve_target(target: str, points: Sequence[str] | None = None, *, device=None,
                    dtype: torch.dtype | None = None) -> Target:
     """A checkpoint, or a symbolic game at ``--point`` (see module docstring)."""
+    if not _exists(target) and not target.endswith(".toml"):
+        raise no_such_target(target)
     if is_checkpoint(target):
         if points:
             raise OptionError("--point applies to built-in games and game files, not checkpoints")
@@ -100,7 +140,8 @@ def resolve_path_states(start: str, ends: Sequence[str], game_name: str | None =
     for text in (start, *ends):
         if not is_checkpoint(text):
             raise OptionError(f"{text!r} is not a checkpoint (a run directory or a .pt file); "
-                              "for a built-in game or game file pass --game and NAME=VALUE,... states")
+                              "for a built-in game or game file pass --game and NAME=VALUE,... "
+                              f"states{_closest(text, _neighbours(text))}")
     game, meta = load_checkpoint_game(start, device, dtype)
     end_states = []
     for text in ends:

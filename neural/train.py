@@ -21,7 +21,7 @@ import torch
 
 from gametheory.errors import GameError, OptionError
 from neural.checkpoint import (CheckpointError, atomic_write, checkpoint_path, first_line,
-                               list_checkpoints, load_checkpoint, save_checkpoint)
+                               list_checkpoints, load_latest_readable, save_checkpoint)
 from neural.data import GANBatches, load_images, mog_sample
 from neural.losses import gan_loss
 from neural.models import build_players
@@ -331,13 +331,18 @@ def start_run(config: TrainConfig, run_dir: str | Path, device=None, distributed
 
 
 def resume_run(run_dir: str | Path, dataset: str | None = None, preset: str | None = None,
-               device=None, distributed=None, **overrides) -> Trainer:
-    """A trainer continuing the latest checkpoint of ``run_dir``. Explicit options must agree
-    with the stored config except the RESUMABLE_FIELDS (e.g. more iterations)."""
+               device=None, distributed=None, notify=None, **overrides) -> Trainer:
+    """A trainer continuing the latest readable checkpoint of ``run_dir`` (newer unreadable
+    ones are kept under another name and ``notify(line)`` says which checkpoint it resumes
+    from). Explicit options must agree with the stored config except the RESUMABLE_FIELDS (e.g.
+    more iterations)."""
     run_dir = Path(run_dir)
     if run_dir.is_file():
         raise CheckpointError(f"--resume takes a run directory, not a checkpoint file: {run_dir}")
-    state = load_checkpoint(run_dir, map_location="cpu")
+    is_main = distributed is None or distributed.is_main
+    state, note = load_latest_readable(run_dir, map_location="cpu", keep_aside=is_main)
+    if note and notify is not None and is_main:
+        notify(note)
     stored = TrainConfig.from_dict(state["config"])
     requested = {"dataset": dataset, "preset": preset, **overrides}
     conflicts = [f"{k}={v!r} (run has {getattr(stored, k)!r})" for k, v in requested.items()

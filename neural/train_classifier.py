@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from gametheory.errors import GameError
-from neural.checkpoint import atomic_write, first_line
+from neural.checkpoint import atomic_write, first_line, load_tensors
 from neural.data import load_mnist
 from neural.models import LeNet
 
@@ -67,12 +67,12 @@ def load_classifier(path: str | Path, device="cpu") -> LeNet:
     if not path.is_file():
         raise GameError(f"no MNIST classifier at {path}: train one with "
                         "`gametheory neural train-classifier mnist`")
+    state = load_tensors(path, "MNIST classifier", map_location="cpu")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
         model = LeNet()
         model.load_state_dict(state["state_dict"])
-    except Exception as error:  # corrupt or foreign file
-        raise GameError(f"cannot read MNIST classifier {path}: {first_line(error)}") from None
+    except (KeyError, IndexError, TypeError, RuntimeError, ValueError) as error:  # other tensors
+        raise GameError(f"{path} is not an MNIST classifier: {first_line(error)}") from None
     return model.to(device).eval()
 
 

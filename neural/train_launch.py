@@ -35,10 +35,12 @@ def _attach_evaluator(trainer: Trainer, classifier: str | None, inception: str |
     config = trainer.config
     seed = config.seed + 4
     if config.dataset == "mnist":
+        from neural.data import data_directory
         from neural.train_classifier import default_classifier_path, load_classifier
         from neural.train_eval import LeNetInceptionScore
 
-        path = Path(classifier) if classifier else default_classifier_path(config.data_dir)
+        path = (Path(classifier) if classifier else
+                default_classifier_path(data_directory(config.dataset, config.data_dir)))
         if classifier is None and not path.is_file():
             return (f"no Inception Score: no classifier at {path} (run `gametheory neural "
                     "train-classifier mnist` first)")
@@ -70,7 +72,8 @@ def launch_training(dataset: str, preset: str | None = None, overrides: dict | N
         if resume is not None:
             if out is not None and Path(out) != Path(resume):
                 raise OptionError("--out and --resume name different run directories")
-            trainer = resume_run(resume, dataset, preset, device, distributed, **overrides)
+            trainer = resume_run(resume, dataset, preset, device, distributed, notify,
+                                 **overrides)
         else:
             config = resolve_config(dataset, preset, **overrides)
             if distributed is not None and out is None:
