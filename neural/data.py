@@ -4,6 +4,11 @@ Images come back as float32 tensors scaled to [-1, 1], shape (N, C, H, W). The r
 project's own (no torchvision): MNIST's IDX format and CIFAR10's pickled batches, read through a
 restricted unpickler that only rebuilds numpy arrays (a data file never runs code).
 ``download`` fetches the standard files and verifies their MD5 checksums.
+
+One rule for where the files are: a data directory holds the data set's files themselves
+(MNIST: ``train-images-idx3-ubyte.gz`` and the other IDX files; CIFAR10: ``data_batch_1`` ...
+``data_batch_5``, the contents of the archive's ``cifar-10-batches-py``), by default
+``data/mnist`` and ``data/cifar10``.
 """
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import gzip
 import hashlib
 import math
 import pickle
+import shutil
 import struct
 import tarfile
 import urllib.request
@@ -21,6 +27,7 @@ import numpy as np
 import torch
 
 from gametheory.errors import GameError
+from neural.checkpoint import atomic_write
 
 
 class DataError(GameError):
@@ -161,24 +168,30 @@ class RemoteFile:
 
 _MNIST_URL = "https://ossci-datasets.s3.amazonaws.com/mnist/"
 MNIST_FILES = {
-    "train-images": RemoteFile("mnist/train-images-idx3-ubyte.gz",
+    "train-images": RemoteFile("train-images-idx3-ubyte.gz",
                                _MNIST_URL + "train-images-idx3-ubyte.gz",
                                "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-    "train-labels": RemoteFile("mnist/train-labels-idx1-ubyte.gz",
+    "train-labels": RemoteFile("train-labels-idx1-ubyte.gz",
                                _MNIST_URL + "train-labels-idx1-ubyte.gz",
                                "d53e105ee54ea40749a09fcbcd1e9432"),
-    "test-images": RemoteFile("mnist/t10k-images-idx3-ubyte.gz",
+    "test-images": RemoteFile("t10k-images-idx3-ubyte.gz",
                               _MNIST_URL + "t10k-images-idx3-ubyte.gz",
                               "9fb629c4189551a2d022fa330f9573f3"),
-    "test-labels": RemoteFile("mnist/t10k-labels-idx1-ubyte.gz",
+    "test-labels": RemoteFile("t10k-labels-idx1-ubyte.gz",
                               _MNIST_URL + "t10k-labels-idx1-ubyte.gz",
                               "ec29112dd5afa0611ce80d1b7f02629c"),
 }
 CIFAR10_ARCHIVE = RemoteFile("cifar-10-python.tar.gz",
                              "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
                              "c58f30108f718f92721af3b95e74349a")
-CIFAR10_TRAIN_BATCHES = tuple(f"cifar-10-batches-py/data_batch_{i}" for i in range(1, 6))
+CIFAR10_ARCHIVE_FOLDER = "cifar-10-batches-py"  # the archive's files are under this folder
+CIFAR10_TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 MNIST_TRAIN_SIZE = 50_000  # paper App. C.2: the first 50,000 training images
+
+
+def data_directory(dataset: str, data_dir: str | Path | None = None) -> Path:
+    """Where the files of ``dataset`` are: ``data_dir`` itself, by default ``data/<dataset>``."""
+    return Path("data") / dataset if data_dir is None else Path(data_dir)
 
 
 def md5sum(path: str | Path) -> str:
@@ -220,45 +233,60 @@ def fetch(remote: RemoteFile, data_dir: str | Path) -> Path:
     return target
 
 
-def download(dataset: str, data_dir: str | Path) -> None:
-    """Fetch and verify the standard files of ``dataset`` ('mnist' or 'cifar10')."""
-    data_dir = Path(data_dir)
+def extract_cifar10(archive: Path, data_dir: Path) -> None:
+    """Write the files of the archive's ``cifar-10-batches-py`` folder into ``data_dir``
+    itself. Only plain files directly in that folder are written, under their own names, so
+    no member can land outside ``data_dir``."""
+    with tarfile.open(archive, "r:gz") as tar:
+        for member in tar.getmembers():
+            folder, _, name = member.name.partition("/")
+            if (folder != CIFAR10_ARCHIVE_FOLDER or not member.isfile() or "/" in name
+                    or name in ("", ".", "..")):
+                continue
+            with tar.extractfile(member) as source:
+                atomic_write(data_dir / name, lambda handle: shutil.copyfileobj(source, handle))
+
+
+def download(dataset: str, data_dir: str | Path | None = None) -> None:
+    """Fetch and verify the standard files of ``dataset`` ('mnist' or 'cifar10') into its data
+    directory (``data_directory``)."""
+    data_dir = data_directory(dataset, data_dir)
     if dataset == "mnist":
         for remote in MNIST_FILES.values():
             fetch(remote, data_dir)
     elif dataset == "cifar10":
-        archive = fetch(CIFAR10_ARCHIVE, data_dir)
-        with tarfile.open(archive, "r:gz") as tar:
-            unsafe = [m.name for m in tar.getmembers()
-                      if m.name.startswith("/") or ".." in Path(m.name).parts
-                      or not (m.isfile() or m.isdir())]
-            if unsafe:
-                raise DataError(f"{archive}: refusing to extract unsafe members {unsafe[:3]}")
-            safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
-            tar.extractall(data_dir, **safe)
+        extract_cifar10(fetch(CIFAR10_ARCHIVE, data_dir), data_dir)
     else:
         raise DataError(f"nothing to download for data set {dataset!r}")
 
 
-def _require(paths: list[Path], what: str, data_dir: Path) -> None:
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        raise DataError(f"{what} files missing: {', '.join(missing)} (put the standard files "
-                        f"there, or pass --download to fetch them into {data_dir})")
+def _require(what: str, names: list[str], data_dir: Path, folders: tuple[str, ...]) -> None:
+    """Raise DataError naming the missing files, and one of ``folders`` (sub-folders where the
+    files often are) that holds them all."""
+    missing = [str(data_dir / name) for name in names if not (data_dir / name).exists()]
+    if not missing:
+        return
+    found = [data_dir / sub for sub in folders if all((data_dir / sub / n).exists() for n in names)]
+    hint = (f"; they are in {found[0]}: pass --data-dir {found[0]} (the directory that holds "
+            "the files themselves)" if found else
+            f"; put the standard files there, or pass --download to fetch them into {data_dir}")
+    raise DataError(f"{what} files missing: {', '.join(missing)}{hint}")
 
 
 # --- data sets as tensors ----------------------------------------------------------------------
 
 
-def load_mnist(data_dir: str | Path, split: str = "train", limit: int | None = MNIST_TRAIN_SIZE,
-               with_labels: bool = False):
-    """MNIST images (N, 1, 28, 28) in [-1, 1] (and int64 labels when ``with_labels``).
+def load_mnist(data_dir: str | Path | None = None, split: str = "train",
+               limit: int | None = MNIST_TRAIN_SIZE, with_labels: bool = False):
+    """MNIST images (N, 1, 28, 28) in [-1, 1] (and int64 labels when ``with_labels``) from the
+    IDX files in ``data_dir`` (default ``data/mnist``).
 
     ``split='train'`` keeps the first ``limit`` training images (50,000 as in the paper)."""
-    data_dir = Path(data_dir)
+    data_dir = data_directory("mnist", data_dir)
     images_file = data_dir / MNIST_FILES[f"{split}-images"].name
     labels_file = data_dir / MNIST_FILES[f"{split}-labels"].name
-    _require([images_file] + ([labels_file] if with_labels else []), "MNIST", data_dir)
+    _require("MNIST", [f.name for f in [images_file] + ([labels_file] if with_labels else [])],
+             data_dir, ("mnist",))
     raw = read_idx(images_file)
     if raw.ndim != 3:
         raise DataError(f"{images_file}: expected a 3-D image array, got shape {raw.shape}")
@@ -271,15 +299,16 @@ def load_mnist(data_dir: str | Path, split: str = "train", limit: int | None = M
     return images, labels
 
 
-def load_cifar10(data_dir: str | Path) -> torch.Tensor:
-    """The 50,000 CIFAR10 training images (N, 3, 32, 32) in [-1, 1]."""
-    data_dir = Path(data_dir)
-    files = [data_dir / name for name in CIFAR10_TRAIN_BATCHES]
-    _require(files, "CIFAR10", data_dir)
-    return to_unit_range(np.concatenate([read_cifar_batch(f)[0] for f in files]))
+def load_cifar10(data_dir: str | Path | None = None) -> torch.Tensor:
+    """The 50,000 CIFAR10 training images (N, 3, 32, 32) in [-1, 1] from the batches in
+    ``data_dir`` (default ``data/cifar10``)."""
+    data_dir = data_directory("cifar10", data_dir)
+    _require("CIFAR10", list(CIFAR10_TRAIN_BATCHES), data_dir, ("cifar10", CIFAR10_ARCHIVE_FOLDER))
+    return to_unit_range(np.concatenate([read_cifar_batch(data_dir / name)[0]
+                                         for name in CIFAR10_TRAIN_BATCHES]))
 
 
-def load_images(dataset: str, data_dir: str | Path) -> torch.Tensor:
+def load_images(dataset: str, data_dir: str | Path | None = None) -> torch.Tensor:
     """Training images of an image data set."""
     if dataset == "mnist":
         return load_mnist(data_dir)

@@ -48,7 +48,7 @@ class TrainConfig:
     keep_checkpoints: int = 0  # keep the newest N (plus the initial state); 0 = keep all
     log_every: int = 100
     sample_every: int = 1000
-    data_dir: str = "data"
+    data_dir: str | None = None  # None: data/<dataset> (neural.data.data_directory)
     preset: str | None = None
 
     def validate(self) -> "TrainConfig":

@@ -68,7 +68,7 @@ def test_path_angle_on_a_zoo_game(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["neural", "eigs", "nosuchgame"], "unknown game"),
+    (["neural", "eigs", "nosuchgame"], "no run directory, checkpoint or game named 'nosuchgame'"),
     (["neural", "eigs", "example1"], "--point"),
     (["neural", "eigs", "example2", "--point", "theta=0", "--point", "phi=1", "--which", "XY"], "which"),
     (["neural", "eigs", "example2", "--point", "theta=0", "--point", "phi=1", "--block", "Q"], "--block"),

@@ -53,7 +53,7 @@ def write_tiny_mnist(root, n=12, seed=0):
     images[0] = 0
     images[1] = 255
     labels = (np.arange(n) % 10).astype(np.uint8)
-    (root / "mnist").mkdir(parents=True, exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True)
     for split in ("train", "test"):
         write_idx(root / MNIST_FILES[f"{split}-images"].name, images)
         write_idx(root / MNIST_FILES[f"{split}-labels"].name, labels)
@@ -71,8 +71,7 @@ def test_mnist_reader_scales_and_limits(tmp_path):
 
 def write_tiny_cifar(root, n=6):
     rng = np.random.default_rng(1)
-    folder = root / "cifar-10-batches-py"
-    folder.mkdir(parents=True, exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True)
     batches = []
     for name in CIFAR10_TRAIN_BATCHES:
         images = rng.integers(0, 256, size=(n, 3, 32, 32), dtype=np.uint8)
@@ -153,11 +152,11 @@ def test_cifar_download_extracts_the_archive(tmp_path, monkeypatch):
 
     import neural.data as data
 
-    source = tmp_path / "src"
+    source = tmp_path / "src" / "cifar-10-batches-py"
     write_tiny_cifar(source)
     archive = tmp_path / "cifar-10-python.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
-        tar.add(source / "cifar-10-batches-py", arcname="cifar-10-batches-py")
+        tar.add(source, arcname="cifar-10-batches-py")
     remote = data.RemoteFile("cifar-10-python.tar.gz", archive.as_uri(), md5sum(archive))
     monkeypatch.setattr(data, "CIFAR10_ARCHIVE", remote)
     data.download("cifar10", tmp_path / "data")

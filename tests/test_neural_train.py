@@ -134,12 +134,11 @@ def test_load_neural_game_at_a_mog_checkpoint(tmp_path):
 
 def write_tiny_image_data(root, dataset, n=40):
     generator = torch.Generator().manual_seed(0)
+    root.mkdir(parents=True)
     if dataset == "mnist":
-        (root / "mnist").mkdir(parents=True)
         images = torch.randint(0, 256, (n, 28, 28), generator=generator, dtype=torch.uint8)
         write_idx(root / MNIST_FILES["train-images"].name, images.numpy())
     else:
-        (root / "cifar-10-batches-py").mkdir(parents=True)
         for name in CIFAR10_TRAIN_BATCHES:
             images = torch.randint(0, 256, (n // 5, 3, 32, 32), generator=generator,
                                    dtype=torch.uint8)

@@ -38,7 +38,7 @@ def test_train_then_resume(tmp_path):
     (["mog", "--lr-d", "-0.1"], "--lr-d must be > 0"),
     (["mog", "--method", "sgd"], "unknown method 'sgd'"),
     (["svhn"], "unknown data set 'svhn'"),
-    (["mnist", "--data-dir", "{tmp}/nothing"], "mnist/train-images-idx3-ubyte.gz"),
+    (["mnist", "--data-dir", "{tmp}/nothing"], "nothing/train-images-idx3-ubyte.gz"),
     (["mog", "--resume", "{tmp}/nowhere"], "--out and --resume name different run directories"),
 ])
 def test_user_errors_are_one_line_exit_2(tmp_path, args, message):
@@ -72,7 +72,7 @@ def test_resume_refusals_overwrite_nothing(tmp_path):
 def write_learnable_mnist(root, per_class=(100, 10)):
     """MNIST-format files whose class k is a bright band at rows 2k..2k+3 plus noise."""
     generator = torch.Generator().manual_seed(0)
-    (root / "mnist").mkdir(parents=True)
+    root.mkdir(parents=True, exist_ok=True)
     for split, count in zip(("train", "test"), per_class):
         labels = torch.arange(10).repeat(count)
         images = torch.randint(0, 90, (len(labels), 28, 28), generator=generator)
@@ -116,7 +116,6 @@ def test_mnist_run_logs_the_lenet_inception_score(tmp_path):
 def test_cifar10_without_inception_weights_says_so(tmp_path):
     from neural.data import CIFAR10_TRAIN_BATCHES, write_cifar_batch
 
-    (tmp_path / "cifar-10-batches-py").mkdir()
     for name in CIFAR10_TRAIN_BATCHES:
         write_cifar_batch(tmp_path / name, torch.zeros(4, 3, 32, 32, dtype=torch.uint8).numpy(),
                           [0] * 4)
