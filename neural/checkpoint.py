@@ -143,8 +143,11 @@ def set_aside(path: Path) -> Path:
 
 def load_latest_readable(run_dir: str | Path, map_location=None, keep_aside: bool = True
                          ) -> tuple[dict, str | None]:
-    """The newest checkpoint of a run that can be read, and a one-line note when newer ones
-    could not (each is set aside with ``set_aside`` when ``keep_aside``; None otherwise)."""
+    """The newest checkpoint of a run directory that can be read, and a one-line note when
+    newer ones could not (each is set aside with ``set_aside`` when ``keep_aside``; None
+    otherwise)."""
+    if Path(run_dir).is_file():
+        raise CheckpointError(f"{run_dir} is a checkpoint file, not a run directory")
     found = list_checkpoints(run_dir)
     if not found:
         resolve_checkpoint(run_dir)  # raises the reason: no run directory, or no checkpoints
@@ -163,8 +166,8 @@ def load_latest_readable(run_dir: str | Path, map_location=None, keep_aside: boo
     if not unreadable:
         return state, None
     moved = [set_aside(path).name if keep_aside else path.name for path in unreadable]
-    return state, (f"{', '.join(p.name for p in unreadable)}: corrupt or not written by "
-                   f"gametheory (kept as {', '.join(moved)}); resuming from "
+    return state, (f"cannot read {', '.join(p.name for p in unreadable)} (corrupt or not written "
+                   f"by gametheory; kept as {', '.join(moved)}): resuming from "
                    f"{Path(state['path']).name} (iteration {int(state['iteration'])})")
 
 

@@ -337,8 +337,6 @@ def resume_run(run_dir: str | Path, dataset: str | None = None, preset: str | No
     from). Explicit options must agree with the stored config except the RESUMABLE_FIELDS (e.g.
     more iterations)."""
     run_dir = Path(run_dir)
-    if run_dir.is_file():
-        raise CheckpointError(f"--resume takes a run directory, not a checkpoint file: {run_dir}")
     is_main = distributed is None or distributed.is_main
     state, note = load_latest_readable(run_dir, map_location="cpu", keep_aside=is_main)
     if note and notify is not None and is_main:
