@@ -525,9 +525,9 @@ def neural_path_angle(
 # --- neural training commands (issue 5: neural train, neural train-classifier) -------------
 
 TRAIN_DATASETS = ("mog", "mnist", "cifar10")
-DATA_DIR_HELP = ("The directory that holds the data set's files themselves: MNIST's IDX files "
-                 "(train-images-idx3-ubyte.gz, ...) or CIFAR10's data_batch_1 ... data_batch_5 "
-                 "(what the archive has in cifar-10-batches-py); --download puts them there")
+DATA_DIR_HELP = ("The directory that holds the data set's files themselves, not a folder above "
+                 "them (MNIST: its four IDX files; CIFAR10: data_batch_1 ... data_batch_5); "
+                 "--download puts them there")
 
 
 @neural_app.command("train")

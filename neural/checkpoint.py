@@ -141,11 +141,9 @@ def set_aside(path: Path) -> Path:
     return target
 
 
-def load_latest_readable(run_dir: str | Path, map_location=None, keep_aside: bool = True
-                         ) -> tuple[dict, str | None]:
-    """The newest checkpoint of a run directory that can be read, and a one-line note when
-    newer ones could not (each is set aside with ``set_aside`` when ``keep_aside``; None
-    otherwise)."""
+def load_latest_readable(run_dir: str | Path, map_location=None) -> tuple[dict, list[Path]]:
+    """The newest checkpoint of a run directory that can be read, and the newer ones that
+    could not (corrupt, or not written by gametheory), newest first."""
     if Path(run_dir).is_file():
         raise CheckpointError(f"{run_dir} is a checkpoint file, not a run directory")
     found = list_checkpoints(run_dir)
@@ -154,21 +152,12 @@ def load_latest_readable(run_dir: str | Path, map_location=None, keep_aside: boo
     unreadable, errors = [], []
     for _, path in reversed(found):
         try:
-            state = load_checkpoint(path, map_location)
+            return load_checkpoint(path, map_location), unreadable
         except CheckpointError as error:
             unreadable.append(path)
             errors.append(error)
-            continue
-        break
-    else:
-        earlier = f"; none of the {len(found) - 1} earlier ones can be read" if len(found) > 1 else ""
-        raise CheckpointError(f"{errors[0]}{earlier}")
-    if not unreadable:
-        return state, None
-    moved = [set_aside(path).name if keep_aside else path.name for path in unreadable]
-    return state, (f"cannot read {', '.join(p.name for p in unreadable)} (corrupt or not written "
-                   f"by gametheory; kept as {', '.join(moved)}): resuming from "
-                   f"{Path(state['path']).name} (iteration {int(state['iteration'])})")
+    earlier = f"; none of the {len(found) - 1} earlier ones can be read" if len(found) > 1 else ""
+    raise CheckpointError(f"{errors[0]}{earlier}")
 
 
 def load_neural_game(path: str | Path, device=None, dtype=None, eval_size: int | None = None,

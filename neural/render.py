@@ -31,7 +31,7 @@ def progress_bar(description: str, console, total: int | None = None):
 
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task(description, total=total)
+        task = progress.add_task(escape(description), total=total)
 
         def advance(n: int) -> None:
             progress.advance(task, n)

@@ -21,7 +21,8 @@ import torch
 
 from gametheory.errors import GameError, OptionError
 from neural.checkpoint import (CheckpointError, atomic_write, checkpoint_path, first_line,
-                               list_checkpoints, load_latest_readable, save_checkpoint)
+                               list_checkpoints, load_latest_readable, save_checkpoint,
+                               set_aside)
 from neural.data import GANBatches, load_images, mog_sample
 from neural.losses import gan_loss
 from neural.models import build_players
@@ -332,15 +333,13 @@ def start_run(config: TrainConfig, run_dir: str | Path, device=None, distributed
 
 def resume_run(run_dir: str | Path, dataset: str | None = None, preset: str | None = None,
                device=None, distributed=None, notify=None, **overrides) -> Trainer:
-    """A trainer continuing the latest readable checkpoint of ``run_dir`` (newer unreadable
-    ones are kept under another name and ``notify(line)`` says which checkpoint it resumes
-    from). Explicit options must agree with the stored config except the RESUMABLE_FIELDS (e.g.
-    more iterations)."""
+    """A trainer continuing the latest readable checkpoint of ``run_dir``. Newer unreadable
+    checkpoints are kept, renamed by ``set_aside`` (so that the run neither lists nor
+    overwrites them), and ``notify(line)`` says which checkpoint the run resumes from.
+    Explicit options must agree with the stored config except the RESUMABLE_FIELDS (e.g. more
+    iterations)."""
     run_dir = Path(run_dir)
-    is_main = distributed is None or distributed.is_main
-    state, note = load_latest_readable(run_dir, map_location="cpu", keep_aside=is_main)
-    if note and notify is not None and is_main:
-        notify(note)
+    state, unreadable = load_latest_readable(run_dir, map_location="cpu")
     stored = TrainConfig.from_dict(state["config"])
     requested = {"dataset": dataset, "preset": preset, **overrides}
     conflicts = [f"{k}={v!r} (run has {getattr(stored, k)!r})" for k, v in requested.items()
@@ -354,6 +353,12 @@ def resume_run(run_dir: str | Path, dataset: str | None = None, preset: str | No
     trainer.load_state_dict(state)
     trainer.last_checkpoint = Path(state["path"])
     if trainer.is_main:
+        if unreadable:
+            kept = ", ".join(set_aside(path).name for path in unreadable)
+            if notify is not None:
+                notify(f"cannot read {', '.join(p.name for p in unreadable)} (corrupt or not "
+                       f"written by gametheory; kept as {kept}): resuming from "
+                       f"{trainer.last_checkpoint.name} (iteration {trainer.iteration})")
         _truncate_metrics(run_dir / "metrics.jsonl", trainer.iteration)
     return trainer
 

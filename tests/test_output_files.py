@@ -98,6 +98,9 @@ def test_resume_falls_back_past_a_corrupt_latest_checkpoint(tmp_path):
     uninterrupted = load_checkpoint(latest)["players"]
     cut = latest.read_bytes()[:500]
     latest.write_bytes(cut)
+    refused = invoke("neural", "train", "mog", "--resume", run, "--loss", "wgangp")
+    assert_one_line_error(refused, "another run's config")
+    assert latest.read_bytes() == cut  # a refused resume renames nothing
     result = invoke("neural", "train", "mog", "--resume", run, "--iterations", "30", "--quiet")
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [
