@@ -42,12 +42,12 @@ def point_label(p: PointReport, sep: str = ", ") -> str:
                            for s, v in zip(p.params, p.values)))
 
 
-def matrix_lines(matrix: sp.Matrix, params, width: int) -> list[str]:
-    """``matrix`` (rows and columns indexed by ``params``) as plain text lines: one row per
+def jacobian_lines(jacobian: sp.Matrix, params, width: int) -> list[str]:
+    """``jacobian`` (rows and columns indexed by ``params``) as plain text lines: one row per
     line, columns aligned, when every row fits in ``width`` characters; otherwise one entry per
     line, ``J[row, column] = entry``."""
-    cells = [[sp.sstr(entry) for entry in row] for row in matrix.tolist()]
-    widths = [max(len(row[j]) for row in cells) for j in range(matrix.cols)]
+    cells = [[sp.sstr(entry) for entry in row] for row in jacobian.tolist()]
+    widths = [max(len(row[j]) for row in cells) for j in range(jacobian.cols)]
     rows = ["[" + ", ".join(cell.rjust(w) for cell, w in zip(row, widths)) + "]" for row in cells]
     if max(map(len, rows)) <= width:
         return rows
@@ -103,7 +103,7 @@ def print_game_report(report: GameReport, console, *, header: bool = True) -> No
                           soft_wrap=True)
         order = escape(", ".join(s.name for s in game.params))
         console.print(f"[bold]Jacobian J = grad v[/] (rows and columns in the order {order})")
-        for line in matrix_lines(game.jacobian, game.params, console.width - 2):
+        for line in jacobian_lines(game.jacobian, game.params, console.width - 2):
             console.print(f"  {escape(line)}", soft_wrap=True)
         console.print(f"[bold]Stationary points[/] [dim]({escape(report.search.method)})[/]")
     if not report.points and not report.families:

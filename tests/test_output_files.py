@@ -197,3 +197,31 @@ def test_help_states_the_data_dir_rule():
     for name in ("train", "train-classifier"):
         help_text = next(p.help for p in neural[name].params if p.name == "data_dir")
         assert "holds the data set's files themselves" in help_text
+
+
+def test_cifar_download_writes_only_the_batch_files_into_the_data_dir(tmp_path, monkeypatch):
+    import io
+    import tarfile
+
+    import neural.data as data
+
+    write_cifar(tmp_path / "src")
+    archive = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for name in CIFAR10_TRAIN_BATCHES:
+            tar.add(tmp_path / "src" / name, arcname=f"cifar-10-batches-py/{name}")
+        for hostile in ("cifar-10-batches-py/../../evil", "../evil", "cifar-10-batches-py/sub/x"):
+            member = tarfile.TarInfo(hostile)
+            member.size = 4
+            tar.addfile(member, io.BytesIO(b"evil"))
+        link = tarfile.TarInfo("cifar-10-batches-py/link")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tar.addfile(link)
+    monkeypatch.setattr(data, "CIFAR10_ARCHIVE", data.RemoteFile(archive.name, archive.as_uri(),
+                                                                 data.md5sum(archive)))
+    data.download("cifar10", tmp_path / "d" / "cifar")
+    assert sorted(p.name for p in (tmp_path / "d" / "cifar").iterdir()) == sorted(
+        [archive.name, *CIFAR10_TRAIN_BATCHES])
+    assert [p.name for p in (tmp_path / "d").iterdir()] == ["cifar"]
+    assert not list(tmp_path.rglob("evil")) and not list(tmp_path.rglob("link"))
+    assert load_cifar10(tmp_path / "d" / "cifar").shape == (10, 3, 32, 32)
