@@ -58,11 +58,6 @@ class Domain:
         expressions = tuple(p.loss for p in game.players) + tuple(game.vector_field) + tuple(game.jacobian)
         return cls(tuple(conditions), unknown, expressions if unknown else ())
 
-    @property
-    def everywhere(self) -> bool:
-        """True when the losses are real and smooth at every real point (polynomials, exp, ...)."""
-        return not self.conditions and not self.unknown_functions
-
     def violation(self, point: Mapping[sp.Symbol, sp.Expr], exact: bool) -> str | None:
         """Why ``point`` lies outside the domain (None when it lies inside). Exact points are
         decided exactly (signs of exact numbers); other points by interval enclosures at their

@@ -24,8 +24,8 @@ def _exact(value: sp.Expr):
 
 
 def ends(interval) -> tuple:
-    """The end points of an mpmath interval, as mpmath floats."""
-    return tuple(mp.mpf(end) for end in interval._mpi_)
+    """The end points of an mpmath interval, as exact (unrounded) mpmath floats."""
+    return tuple(mp.make_mpf(end) for end in interval._mpi_)
 
 
 def _atan(u):

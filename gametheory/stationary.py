@@ -293,8 +293,8 @@ class _Newton:
             for iteration in range(MAX_NEWTON):
                 v = mp.matrix(self.field(list(x)))
                 residual = mp.norm(v)
-                if not mp.isfinite(residual):
-                    break
+                if not mp.isfinite(residual) or any(isinstance(c, mp.mpc) for c in v):
+                    break  # v is not real and finite here
                 if residual < best_residual:
                     best, best_residual = x, residual
                 if residual == 0 or (converged and residual >= previous):
@@ -421,7 +421,8 @@ def numeric_search(game: Game, domain: Domain | None = None, starts: int = 64, b
             continue
         violation = domain.violation(point.as_dict(params), exact=point.exact)
         if violation is not None:
-            rejected.append(Dropped(_where(names, refined), violation, count))
+            where = tuple((n, sp.sstr(v)) for n, v in zip(names, exact)) if exact else _where(names, refined)
+            rejected.append(Dropped(where, violation, count))
             continue
         singular += _singular(game, values)
         points.append(point)
