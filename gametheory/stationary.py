@@ -248,9 +248,9 @@ RESIDUAL_BOUND = 1e-12
 DIGITS = 20
 """Significant digits kept of a numeric point's coordinates."""
 MAX_NEWTON = 300
-PATIENCE = 30
+PATIENCE = 15
 """Newton gives up when its step has not halved after PATIENCE steps (a root of multiplicity m
-shrinks it by ((m-1)/m)**30, below 1/2 for every m <= 40)."""
+shrinks it by ((m-1)/m)**15, below 1/2 for every m <= 20)."""
 
 
 class _Newton:
@@ -284,12 +284,13 @@ class _Newton:
 
     def refine(self, start: np.ndarray, limit: float):
         """``(x, |v(x)|, converged, away)``: the iterate of smallest |v|, whether the steps shrank
-        below tolerance, and, when Newton runs off (it leaves ``|x_i| <= limit``, or after
-        PATIENCE steps its steps have not halved and it has moved away from the origin), the
-        direction it ran off in (else None)."""
+        below tolerance, and, when Newton runs off (it leaves ``|x_i| <= limit``, or its steps
+        have not halved after PATIENCE steps, moving away from the origin while |v| decreases
+        at every step), the direction it ran off in (else None)."""
         with mp.workdps(DPS):
             x = origin = mp.matrix([mp.mpf(float(c)) for c in start])
-            best, best_residual, converged, previous, first = x, mp.inf, False, mp.inf, None
+            best, best_residual, previous, first = x, mp.inf, mp.inf, None
+            converged, stuck, monotone = False, False, True
             for iteration in range(MAX_NEWTON):
                 v = mp.matrix(self.field(list(x)))
                 residual = mp.norm(v)
@@ -298,29 +299,41 @@ class _Newton:
                 if residual < best_residual:
                     best, best_residual = x, residual
                 if residual == 0 or (converged and residual >= previous):
-                    return best, best_residual, True, None  # an exact zero, or stagnation at the working precision
+                    break  # an exact zero, or stagnation at the working precision
+                monotone = monotone and residual < previous
+                if stuck or mp.norm(x, mp.inf) > limit:
+                    away = monotone and mp.norm(x) > mp.norm(origin)
+                    return best, best_residual, False, np.array([float(c) for c in x - origin]) if away else None
                 step = self._step(x, v)
-                x, previous = x - step, residual
-                size = mp.norm(step)
+                x, previous, size = x - step, residual, mp.norm(step)
                 first = size if first is None else first
-                stuck = iteration == PATIENCE and not converged and size > first / 2
-                if mp.norm(x, mp.inf) > limit or (stuck and mp.norm(x) > mp.norm(origin)):
-                    return best, best_residual, False, np.array([float(c) for c in x - origin])
-                if stuck:
-                    break
+                stuck = iteration + 1 == PATIENCE and not converged and size > first / 2
                 converged = converged or size <= STEP_TOLERANCE * max(1, mp.norm(x))
-            return best, best_residual, converged, None
+            return best, best_residual, converged or best_residual == 0, None
+
+
+class _RanOff(Exception):
+    """A local search left the search region (its argument: where)."""
+
+
+def _recognise(c: sp.Float, tol: float) -> sp.Expr | None:
+    """An exact number within ``tol`` of ``c``: a rational multiple (denominator <= 1000) of 1,
+    pi or E, else a radical expression found by sympy's nsimplify; None if there is none."""
+    if abs(c) < tol:
+        return sp.Integer(0)
+    for constant in (sp.Integer(1), sp.pi, sp.E):
+        guess = sp.Rational(c / sp.N(constant, DPS)).limit_denominator(1000) * constant
+        if abs(sp.N(guess, DPS) - c) <= tol:
+            return guess
+    guess = sp.nsimplify(c, tolerance=tol, rational=False)
+    return None if guess.has(sp.Float) else guess
 
 
 def _snap(game: Game, x) -> tuple[sp.Expr, ...] | None:
-    """An exact point near the refined point ``x`` (rationals, radicals, pi, E) at which v
-    vanishes symbolically, if there is an obvious one."""
-    candidate = []
-    for c in x:
-        c = sp.Float(c, DPS)
-        tol = 1e-15 * max(1.0, abs(float(c)))
-        candidate.append(sp.Integer(0) if abs(c) < tol else sp.nsimplify(c, [sp.pi, sp.E], tolerance=tol, rational=False))
-    if any(c.has(sp.Float) for c in candidate):
+    """An exact point near the refined point ``x`` at which v vanishes symbolically, if there
+    is an obvious one (:func:`_recognise` with tolerance 1e-15 relative)."""
+    candidate = [_recognise(sp.Float(c, DPS), 1e-15 * max(1.0, abs(float(c)))) for c in x]
+    if None in candidate:
         return None
     subs = dict(zip(game.params, candidate))
     if all(is_zero(component.subs(subs)) for component in game.vector_field):
@@ -377,8 +390,15 @@ def numeric_search(game: Game, domain: Domain | None = None, starts: int = 64, b
     rng = np.random.default_rng(seed)
     initial = np.vstack([np.zeros(d), rng.uniform(-box, box, size=(starts, d))])
 
+    lowest = [np.inf]  # the smallest |v| of the current local search
+
     def field(x):
-        return np.asarray(v_fn(x), dtype=float).reshape(-1)
+        value = np.asarray(v_fn(x), dtype=float).reshape(-1)
+        norm = float(np.linalg.norm(value))
+        if norm < lowest[0] and not np.all(np.abs(x) <= limit):
+            raise _RanOff(x)  # the search descends beyond the region: end it early
+        lowest[0] = min(lowest[0], norm)
+        return value
 
     def jac(x):
         return np.asarray(j_fn(x), dtype=float).reshape(d, d)
@@ -387,16 +407,18 @@ def numeric_search(game: Game, domain: Domain | None = None, starts: int = 64, b
     ends, escaped, undefined = [], Counter(), 0
     with np.errstate(all="ignore"):
         for x0 in initial:
+            lowest[0] = np.inf
             start = field(x0)
             if not np.all(np.isfinite(start)):
                 undefined += 1
                 continue
-            x = scipy.optimize.least_squares(field, x0, jac=jac, method="lm", xtol=1e-15, ftol=1e-15,
-                                             gtol=1e-15, max_nfev=200 * (d + 1)).x
-            if not np.all(np.abs(x) <= limit):
-                escaped[_direction(names, x)] += 1
+            try:
+                x = scipy.optimize.least_squares(field, x0, jac=jac, method="lm", xtol=1e-15, ftol=1e-15,
+                                                 gtol=1e-15, max_nfev=100 * (d + 1)).x
+                residual = float(np.linalg.norm(field(x)))
+            except _RanOff as off:
+                escaped[_direction(names, off.args[0])] += 1
                 continue
-            residual = float(np.linalg.norm(field(x)))
             if not (np.all(np.isfinite(jac(x))) and residual <= NEAR_ROOT * max(1.0, float(np.linalg.norm(start)))):
                 continue  # a local minimum of |v| that is no root (or v, J not finite there)
             ends.append((x, residual, 10 * newton.correction(x) + 1e-9 * max(1.0, float(np.linalg.norm(x)))))
@@ -432,7 +454,7 @@ def numeric_search(game: Game, domain: Domain | None = None, starts: int = 64, b
         notes.append(f"{singular} point(s) where J is singular (multiple roots: marginal or degenerate)")
     if undefined:
         notes.append(f"{undefined} start(s) where v is not real and finite skipped")
-    given_up += [Dropped(where, f"ran off that way: |v| keeps decreasing, no root within |coordinate| <= {limit:g}", n)
+    given_up += [Dropped(where, f"ran off that way, beyond |coordinate| = {limit:g}, with |v| decreasing", n)
                  for where, n in sorted(escaped.items())]
     method = (f"numeric: multi-start Levenberg-Marquardt on |v|^2 ({starts + 1} starts in [-{box:g}, {box:g}]^{d}, "
               f"seed {seed}), candidates refined by Newton at {DPS} digits and accepted where "

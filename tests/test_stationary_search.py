@@ -86,7 +86,7 @@ def test_a_near_miss_is_given_up_and_reported_with_its_location():
     assert float(near.where[0][1]) == pytest.approx(1, abs=1e-3) and near.count >= 1
     assert "did not shrink" in near.reason
     running = [d for d in search.given_up if d.where == (("x", "-inf"),)]
-    assert len(running) == 1 and "keeps decreasing" in running[0].reason
+    assert len(running) == 1 and "with |v| decreasing" in running[0].reason
     total = sum(d.count for d in search.given_up)
     assert f"gave up on 2 candidate(s) from {total} local search(es)" in search.method
     doc = search.to_dict()
