@@ -82,7 +82,7 @@ def print_game_report(report: GameReport, console, *, header: bool = True) -> No
         console.print(f"[bold]Jacobian J[/] = {sp.sstr(game.jacobian.tolist())}")
         console.print(f"[bold]Stationary points[/] [dim]({report.search.method})[/]")
     if not report.points and not report.families:
-        console.print("  none: v = 0 has no real solution")
+        console.print("  none: v = 0 has no real solution" if report.search.complete else "  none found (the numeric search is not exhaustive)")
     for family in report.families:
         console.print(f"  family: {family.description}")
     if not report.points:

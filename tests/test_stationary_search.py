@@ -164,3 +164,11 @@ def test_cli_json_and_text_say_what_was_rejected(tmp_path):
     assert doc["search"]["rejected"][0]["point"] == {"x": "-1"}
     text = runner.invoke(app, ["classify", str(path)], env={"COLUMNS": "400"}).output
     assert "outside the losses' real domain: (x = -1): log(x) needs x > 0" in text
+
+
+def test_cli_text_of_an_incomplete_search_does_not_claim_there_is_no_solution(tmp_path):
+    path = tmp_path / "decay.toml"
+    path.write_text('name = "decay"\n[players.P]\nparams = ["x", "y"]\nloss = "exp(x) + y**2"\n')
+    text = runner.invoke(app, ["classify", str(path)], env={"COLUMNS": "400"}).output
+    assert "none found (the numeric search is not exhaustive)" in text and "no real solution" not in text
+    assert "(x = -inf) (65 local searches): ran off that way" in text
