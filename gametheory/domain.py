@@ -83,7 +83,7 @@ class Domain:
             value = sp.simplify(condition.expr.subs(solution))
             relation = sp.Gt(value, 0) if condition.positive else sp.Ne(value, 0)
             if relation is sp.false or (not condition.positive and is_zero(value)):
-                return False, (condition.text(value),)
+                return False, (condition.text() + f", which is {sp.sstr(value)} here",)
             if relation is not sp.true:
                 left.append(sp.sstr(relation))
         return True, tuple(left)

@@ -404,7 +404,7 @@ def numeric_search(game: Game, domain: Domain | None = None, starts: int = 64, b
         return np.asarray(j_fn(x), dtype=float).reshape(d, d)
 
     newton = _Newton(game)
-    ends, escaped, undefined = [], Counter(), 0
+    ends, escaped, undefined, given_up = [], Counter(), 0, []
     with np.errstate(all="ignore"):
         for x0 in initial:
             lowest[0] = np.inf
@@ -419,11 +419,17 @@ def numeric_search(game: Game, domain: Domain | None = None, starts: int = 64, b
             except _RanOff as off:
                 escaped[_direction(names, off.args[0])] += 1
                 continue
-            if not (np.all(np.isfinite(jac(x))) and residual <= NEAR_ROOT * max(1.0, float(np.linalg.norm(start)))):
-                continue  # a local minimum of |v| that is no root (or v, J not finite there)
+            if not np.isfinite(residual):
+                undefined += 1
+                continue
+            if residual > NEAR_ROOT * max(1.0, float(np.linalg.norm(start))):
+                continue  # a local minimum of |v| that is no root
+            if not np.all(np.isfinite(jac(x))):
+                given_up.append(Dropped(_where(names, x), "|v| is small but J is not finite there"))
+                continue
             ends.append((x, residual, 10 * newton.correction(x) + 1e-9 * max(1.0, float(np.linalg.norm(x)))))
 
-    points, given_up, rejected, singular = [], [], [], 0
+    points, rejected, singular = [], [], 0
     for x, count in _cluster(ends):
         refined, residual, converged, away = newton.refine(x, limit)
         if away is not None:
@@ -453,7 +459,7 @@ def numeric_search(game: Game, domain: Domain | None = None, starts: int = 64, b
     if singular:
         notes.append(f"{singular} point(s) where J is singular (multiple roots: marginal or degenerate)")
     if undefined:
-        notes.append(f"{undefined} start(s) where v is not real and finite skipped")
+        notes.append(f"{undefined} local search(es) starting or ending where v is not real and finite skipped")
     given_up += [Dropped(where, f"ran off that way, beyond |coordinate| = {limit:g}, with |v| decreasing", n)
                  for where, n in sorted(escaped.items())]
     method = (f"numeric: multi-start Levenberg-Marquardt on |v|^2 ({starts + 1} starts in [-{box:g}, {box:g}]^{d}, "

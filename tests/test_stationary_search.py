@@ -119,7 +119,7 @@ def test_numeric_solution_outside_the_log_domain_is_rejected():
     search = stationary_points(game)
     assert [p.values for p in search.points] == [(1, 0)]
     assert [d.where for d in search.rejected] == [(("x", "-1"), ("y", "0"))]
-    assert "start(s) where v is not real and finite skipped" in search.method  # x = 0: 1/x
+    assert "1 local search(es) starting or ending where v is not real and finite" in search.method  # x = 0: 1/x
 
 
 def test_every_players_loss_counts_and_sqrt_needs_a_positive_argument():
@@ -172,3 +172,13 @@ def test_cli_text_of_an_incomplete_search_does_not_claim_there_is_no_solution(tm
     text = runner.invoke(app, ["classify", str(path)], env={"COLUMNS": "400"}).output
     assert "none found (the numeric search is not exhaustive)" in text and "no real solution" not in text
     assert "(x = -inf) (65 local searches): ran" in text
+
+
+def test_functions_outside_the_table_are_checked_by_evaluation():
+    # v_x = 0 at x = 1/2, 5/4, 2; Q's loss holds asin(x) (possible from Python, not from the
+    # parser), real only for |x| <= 1.
+    game = Game(Player("P", x, (x - 2) ** 2 * (x - sp.Rational(1, 2)) ** 2 / 2), Player("Q", y, y**2 / 2 + sp.asin(x)))
+    search = stationary_points(game)
+    assert [p.values for p in search.points] == [(sp.Rational(1, 2), 0)]
+    assert [d.where for d in search.rejected] == [(("x", "2"), ("y", "0")), (("x", "5/4"), ("y", "0"))]
+    assert all("asin(x) is" in d.reason and "not real and finite" in d.reason for d in search.rejected)
