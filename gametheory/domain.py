@@ -31,19 +31,19 @@ class Condition:
     positive: bool
     source: sp.Expr
 
-    def text(self, expr: sp.Expr | None = None) -> str:
+    def broken(self, value: sp.Expr) -> str:
+        """Why the condition fails where ``expr`` takes ``value``."""
         relation = ">" if self.positive else "!="
-        return f"{sp.sstr(self.source)} needs {sp.sstr(self.expr if expr is None else expr)} {relation} 0"
+        return f"{sp.sstr(self.source)} needs {sp.sstr(self.expr)} {relation} 0, which is {sp.sstr(value)} here"
 
 
 @dataclass(frozen=True)
 class Domain:
-    """The conditions of a game's losses, innermost first, and whether a loss uses a function
-    outside the table above (then points are also checked by evaluation)."""
+    """The conditions of a game's losses, innermost first; where a loss uses a function outside
+    the table above, ``expressions`` (every loss, v and J entry) are also checked by evaluation."""
 
     conditions: tuple[Condition, ...]
-    unknown_functions: bool
-    expressions: tuple[sp.Expr, ...]  # every loss, v and J entry, for the evaluation check
+    expressions: tuple[sp.Expr, ...]
 
     @classmethod
     def of(cls, game: Game) -> "Domain":
@@ -55,8 +55,9 @@ class Domain:
                 if condition is not None and condition.expr.free_symbols and condition not in conditions:
                     conditions.append(condition)  # constants such as sqrt(2) need no check
                 unknown |= isinstance(node, sp.Function) and not isinstance(node, _ENTIRE + (sp.log, sp.tan))
-        expressions = tuple(p.loss for p in game.players) + tuple(game.vector_field) + tuple(game.jacobian)
-        return cls(tuple(conditions), unknown, expressions if unknown else ())
+        if not unknown:
+            return cls(tuple(conditions), ())
+        return cls(tuple(conditions), tuple(p.loss for p in game.players) + tuple(game.vector_field) + tuple(game.jacobian))
 
     def violation(self, point: Mapping[sp.Symbol, sp.Expr], exact: bool) -> str | None:
         """Why ``point`` lies outside the domain (None when it lies inside). Exact points are
@@ -67,8 +68,7 @@ class Domain:
             sign = _exact_sign(value) if exact else _interval_sign(value, point)
             if sign is not None and (sign > 0 if condition.positive else sign != 0):
                 continue
-            shown = value if exact else sp.N(condition.expr.subs(point), 6)
-            return condition.text() + f", which is {sp.sstr(shown)} here"
+            return condition.broken(value if exact else sp.N(condition.expr.subs(point), 6))
         for expr in self.expressions:
             value = sp.N(expr.subs(point), 30)
             if not (value.is_finite and abs(sp.im(value)) <= sp.Float("1e-25") * (1 + abs(value))):
@@ -83,7 +83,7 @@ class Domain:
             value = sp.simplify(condition.expr.subs(solution))
             relation = sp.Gt(value, 0) if condition.positive else sp.Ne(value, 0)
             if relation is sp.false or (not condition.positive and is_zero(value)):
-                return False, (condition.text() + f", which is {sp.sstr(value)} here",)
+                return False, (condition.broken(value),)
             if relation is not sp.true:
                 left.append(sp.sstr(relation))
         return True, tuple(left)
