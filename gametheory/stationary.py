@@ -267,12 +267,15 @@ class _Newton:
         self.jacobian = sp.lambdify([game.params], game.jacobian.tolist(), modules="mpmath")
 
     def _step(self, x, v):
-        """The Newton step J^-1 v, or a Levenberg-Marquardt step where J is exactly singular."""
+        """The Newton step J^-1 v, or a Levenberg-Marquardt step where J is singular at the
+        working precision (None where that is singular too)."""
         jac = mp.matrix(self.jacobian(list(x)))
-        try:
-            return mp.lu_solve(jac, v)
-        except ZeroDivisionError:
-            return mp.lu_solve(jac.T * jac + mp.norm(v) * mp.eye(jac.rows), jac.T * v)
+        for matrix, rhs in ((jac, v), (jac.T * jac + mp.norm(v) * mp.eye(jac.rows), jac.T * v)):
+            try:
+                return mp.lu_solve(matrix, rhs)
+            except ZeroDivisionError:
+                continue
+        return None
 
     def correction(self, x: np.ndarray) -> float:
         """|J^-1 v| at ``x``, evaluated at DPS digits (free of the rounding noise of float v):
@@ -280,7 +283,25 @@ class _Newton:
         with mp.workdps(DPS):
             point = [mp.mpf(float(c)) for c in x]
             v = mp.matrix(self.field(point))
-            return float(mp.norm(self._step(point, v))) if mp.norm(v) else 0.0
+            step = self._step(point, v) if mp.norm(v) else mp.matrix(len(point), 1)
+            return float(mp.norm(step)) if step is not None else float("inf")
+
+    def null_direction(self, x) -> np.ndarray | None:
+        """A unit vector that J nearly annihilates at ``x`` when J is numerically singular there
+        (smallest singular value <= 1e-8 ||J||), else None."""
+        with mp.workdps(DPS):
+            jac = np.array([[float(e) for e in row] for row in self.jacobian(list(x))])
+        _, sigma, vt = np.linalg.svd(jac)
+        return vt[-1] if sigma[-1] <= 1e-8 * max(1.0, sigma[0]) else None
+
+    def isolated(self, x, direction: np.ndarray, limit: float) -> bool:
+        """Whether the zero ``x``, where J is singular, is isolated: Newton from
+        ``x + t * direction`` (t = 1e-4 max(1, |x|)) returns to x, where on a curve or surface of
+        zeros it stops at another zero about t away."""
+        here = np.array([float(c) for c in x])
+        t = 1e-4 * max(1.0, float(np.linalg.norm(here)))
+        refined, _, converged, _ = self.refine(here + t * direction, limit)
+        return not converged or float(np.linalg.norm(np.array([float(c) for c in refined]) - here)) <= t / 2
 
     def refine(self, start: np.ndarray, limit: float):
         """``(x, |v(x)|, converged, away)``: the iterate of smallest |v|, whether the steps shrank
@@ -305,6 +326,8 @@ class _Newton:
                     away = monotone and mp.norm(x) > mp.norm(origin)
                     return best, best_residual, False, np.array([float(c) for c in x - origin]) if away else None
                 step = self._step(x, v)
+                if step is None:
+                    break
                 x, previous, size = x - step, residual, mp.norm(step)
                 first = size if first is None else first
                 stuck = iteration + 1 == PATIENCE and not converged and size > first / 2
@@ -316,23 +339,28 @@ class _RanOff(Exception):
     """A local search left the search region (its argument: where)."""
 
 
-def _recognise(c: sp.Float, tol: float) -> sp.Expr | None:
-    """An exact number within ``tol`` of ``c``: a rational multiple (denominator <= 1000) of 1,
-    pi or E, else a radical expression found by sympy's nsimplify; None if there is none."""
+def _recognise(c) -> sp.Expr | None:
+    """An exact number within 1e-15 (relative) of the mpmath float ``c``: a root of a
+    polynomial of degree <= 2 with integer coefficients of size <= 1000 (found with PSLQ at 15
+    digits, mpmath.findpoly), times 1, pi or E; None if there is none."""
+    tol = 1e-15 * max(1.0, abs(float(c)))
     if abs(c) < tol:
         return sp.Integer(0)
+    z = sp.Dummy("z")
     for constant in (sp.Integer(1), sp.pi, sp.E):
-        guess = sp.Rational(c / sp.N(constant, DPS)).limit_denominator(1000) * constant
-        if abs(sp.N(guess, DPS) - c) <= tol:
-            return guess
-    guess = sp.nsimplify(c, tolerance=tol, rational=False)
-    return None if guess.has(sp.Float) else guess
+        ratio = c / mp.mpf(sp.N(constant, DPS))
+        with mp.workdps(15):
+            coeffs = mp.findpoly(+ratio, 2, maxcoeff=1000)
+        for root in sp.roots(sp.Poly([int(a) for a in coeffs], z)) if coeffs else ():
+            if root.is_real and abs(float(sp.N(root * constant, 30)) - float(c)) <= tol:
+                return sp.radsimp(root * constant)
+    return None
 
 
 def _snap(game: Game, x) -> tuple[sp.Expr, ...] | None:
     """An exact point near the refined point ``x`` at which v vanishes symbolically, if there
-    is an obvious one (:func:`_recognise` with tolerance 1e-15 relative)."""
-    candidate = [_recognise(sp.Float(c, DPS), 1e-15 * max(1.0, abs(float(c)))) for c in x]
+    is an obvious one (:func:`_recognise`)."""
+    candidate = [_recognise(c) for c in x]
     if None in candidate:
         return None
     subs = dict(zip(game.params, candidate))
@@ -429,7 +457,7 @@ def numeric_search(game: Game, domain: Domain | None = None, starts: int = 64, b
                 continue
             ends.append((x, residual, 10 * newton.correction(x) + 1e-9 * max(1.0, float(np.linalg.norm(x)))))
 
-    points, rejected, singular = [], [], 0
+    points, rejected, singular, unisolated = [], [], 0, []
     for x, count in _cluster(ends):
         refined, residual, converged, away = newton.refine(x, limit)
         if away is not None:
@@ -443,6 +471,10 @@ def numeric_search(game: Game, domain: Domain | None = None, starts: int = 64, b
                    "v comes close to 0 without a certified root")
             given_up.append(Dropped(_where(names, refined), why, count))
             continue
+        direction = newton.null_direction(refined)
+        if direction is not None and not newton.isolated(refined, direction, limit):
+            unisolated.append((refined, count))
+            continue
         exact = _snap(game, refined)
         point = StationaryPoint(exact, True) if exact is not None else StationaryPoint(values, False, bound)
         if any(_same(point, other) for other in points):
@@ -452,7 +484,7 @@ def numeric_search(game: Game, domain: Domain | None = None, starts: int = 64, b
             where = tuple((n, sp.sstr(v)) for n, v in zip(names, exact)) if exact else _where(names, refined)
             rejected.append(Dropped(where, violation, count))
             continue
-        singular += _singular(game, values)
+        singular += direction is not None
         points.append(point)
     points.sort(key=lambda p: tuple(float(sp.N(v)) for v in p.values))
     notes = []
@@ -460,6 +492,11 @@ def numeric_search(game: Game, domain: Domain | None = None, starts: int = 64, b
         notes.append(f"{singular} point(s) where J is singular (multiple roots: marginal or degenerate)")
     if undefined:
         notes.append(f"{undefined} local search(es) starting or ending where v is not real and finite skipped")
+    if unisolated:
+        given_up.append(Dropped(_where(names, unisolated[0][0]), (
+            f"{len(unisolated)} zero(s) of v that are not isolated (J singular, and Newton from a nearby point "
+            "along its null direction stops at another zero): a curve or surface of stationary points, "
+            "not listed point by point"), sum(count for _, count in unisolated)))
     given_up += [Dropped(where, f"ran off that way, beyond |coordinate| = {limit:g}, with |v| decreasing", n)
                  for where, n in sorted(escaped.items())]
     method = (f"numeric: multi-start Levenberg-Marquardt on |v|^2 ({starts + 1} starts in [-{box:g}, {box:g}]^{d}, "
@@ -476,13 +513,6 @@ def _certified_residual(game: Game, values) -> float:
         return magnitude_bound(game.vector_field, dict(zip(game.params, values)))
     except (ValueError, NotImplementedError):
         return float("inf")
-
-
-def _singular(game: Game, values) -> bool:
-    """Whether J is numerically singular at ``values`` (smallest singular value <= 1e-8 ||J||)."""
-    jacobian = np.array(game.jacobian.subs(dict(zip(game.params, values))).evalf(30).tolist(), dtype=float)
-    sigma = np.linalg.svd(jacobian, compute_uv=False)
-    return bool(sigma[-1] <= 1e-8 * max(1.0, sigma[0]))
 
 
 def _same(a: StationaryPoint, b: StationaryPoint) -> bool:

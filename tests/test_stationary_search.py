@@ -182,3 +182,13 @@ def test_functions_outside_the_table_are_checked_by_evaluation():
     assert [p.values for p in search.points] == [(sp.Rational(1, 2), 0)]
     assert [d.where for d in search.rejected] == [(("x", "2"), ("y", "0")), (("x", "5/4"), ("y", "0"))]
     assert all("asin(x) is" in d.reason and "not real and finite" in d.reason for d in search.rejected)
+
+
+def test_a_curve_of_zeros_is_reported_once_not_point_by_point():
+    # v = (x - sin y, 0): every point of the curve x = sin(y) is stationary (J singular there).
+    search = stationary_points(Game(Player("P", x, (x - sp.sin(y)) ** 2 / 2), Player("Q", y, 0 * y)))
+    assert search.points == ()
+    (curve,) = [d for d in search.given_up if "not isolated" in d.reason]
+    px, py = (float(value) for _, value in curve.where)
+    assert px == pytest.approx(float(sp.sin(py)), abs=1e-5)  # the location given lies on the curve
+    assert curve.count == 65 and "curve or surface of stationary points" in search.method
