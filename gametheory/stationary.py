@@ -396,28 +396,16 @@ def _cluster(ends: list[tuple[np.ndarray, float, float]]) -> list[tuple[np.ndarr
     return [(x, count) for x, _, count in clusters]
 
 
-def numeric_search(game: Game, domain: Domain | None = None, starts: int = 64, box: float = 3.0,
-                   seed: int = 0) -> Search:
-    """Multi-start search for the real zeros of a transcendental field.
-
-    1. Levenberg-Marquardt on |v|^2 (scipy, MINPACK) from the origin and ``starts`` seeded
-       points in ``[-box, box]^d``; an end point with small |v| (NEAR_ROOT) inside
-       ``|x_i| <= 10 * box`` is a candidate; ends running off beyond it are counted by direction.
-    2. Each distinct candidate is refined by Newton's method at DPS digits (:class:`_Newton`,
-       also for double and triple roots, where J is singular); it is accepted when the steps
-       shrank and ``max_i |v_i| <= RESIDUAL_BOUND`` is certified by interval arithmetic at the
-       reported (DIGITS-digit) coordinates. Accepted points are snapped to exact values where v
-       vanishes there symbolically, then checked against the losses' real domain.
-    Every candidate not accepted is reported in ``given_up`` (approximate coordinates, reason)."""
+def _descend(game: Game, initial: np.ndarray, limit: float, newton: _Newton):
+    """Stage 1 of :func:`numeric_search`: Levenberg-Marquardt on |v|^2 (scipy, MINPACK) from
+    each start. Returns the candidate ends ``(x, |v|, radius)`` (|v| <= NEAR_ROOT relative to
+    the start, radius from :meth:`_Newton.correction`), a Counter of the directions in which
+    searches ran off beyond ``limit``, the number of searches that started or ended where v is
+    not finite, and the ends given up (small |v| but J not finite)."""
     import scipy.optimize  # deferred: costs ~0.4 s of start-up for exact games
 
-    domain = domain or Domain.of(game)
-    params, names = game.params, [s.name for s in game.params]
     v_fn, j_fn = game.numeric()
-    d, limit = len(params), 10 * box
-    rng = np.random.default_rng(seed)
-    initial = np.vstack([np.zeros(d), rng.uniform(-box, box, size=(starts, d))])
-
+    names, d = [s.name for s in game.params], len(game.params)
     lowest = [np.inf]  # the smallest |v| of the current local search
 
     def field(x):
@@ -431,7 +419,6 @@ def numeric_search(game: Game, domain: Domain | None = None, starts: int = 64, b
     def jac(x):
         return np.asarray(j_fn(x), dtype=float).reshape(d, d)
 
-    newton = _Newton(game)
     ends, escaped, undefined, given_up = [], Counter(), 0, []
     with np.errstate(all="ignore"):
         for x0 in initial:
@@ -456,6 +443,30 @@ def numeric_search(game: Game, domain: Domain | None = None, starts: int = 64, b
                 given_up.append(Dropped(_where(names, x), "|v| is small but J is not finite there"))
                 continue
             ends.append((x, residual, 10 * newton.correction(x) + 1e-9 * max(1.0, float(np.linalg.norm(x)))))
+    return ends, escaped, undefined, given_up
+
+
+def numeric_search(game: Game, domain: Domain | None = None, starts: int = 64, box: float = 3.0,
+                   seed: int = 0) -> Search:
+    """Multi-start search for the real zeros of a transcendental field.
+
+    1. :func:`_descend` from the origin and ``starts`` seeded points in ``[-box, box]^d``;
+       candidates are the ends with small |v| inside ``|x_i| <= 10 * box``, grouped by
+       :func:`_cluster`; ends running off beyond it are counted by direction.
+    2. Each candidate is refined by Newton's method at DPS digits (:class:`_Newton`, also for
+       double and triple roots, where J is singular); it is accepted when the steps shrank and
+       ``max_i |v_i| <= RESIDUAL_BOUND`` is certified by interval arithmetic at the reported
+       (DIGITS-digit) coordinates. A zero with singular J that is not isolated (on a curve of
+       zeros) is reported as such, once. Accepted points are snapped to exact values where v
+       vanishes there symbolically, then checked against the losses' real domain.
+    Every candidate not accepted is reported in ``given_up`` (approximate coordinates, reason)."""
+    domain = domain or Domain.of(game)
+    params, names = game.params, [s.name for s in game.params]
+    d, limit = len(params), 10 * box
+    rng = np.random.default_rng(seed)
+    initial = np.vstack([np.zeros(d), rng.uniform(-box, box, size=(starts, d))])
+    newton = _Newton(game)
+    ends, escaped, undefined, given_up = _descend(game, initial, limit, newton)
 
     points, rejected, singular, unisolated = [], [], 0, []
     for x, count in _cluster(ends):
