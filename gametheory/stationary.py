@@ -499,6 +499,9 @@ def numeric_search(game: Game, domain: Domain | None = None, starts: int = 64, b
         points.append(point)
     points.sort(key=lambda p: tuple(float(sp.N(v)) for v in p.values))
     notes = []
+    bounds = [p.residual_bound for p in points if not p.exact]
+    if bounds:
+        notes.append(f"{len(bounds)} numeric point(s), max|v_i| <= {max(bounds):.1e} certified there")
     if singular:
         notes.append(f"{singular} point(s) where J is singular (multiple roots: marginal or degenerate)")
     if undefined:

@@ -70,6 +70,7 @@ def test_a_double_root_without_closed_form_gets_a_certified_residual():
     (p,) = search.points
     assert not p.exact and abs(p.values[0] - sp.Float(dottie, 30)) < 1e-15
     assert p.residual_bound <= 1e-12
+    assert f"1 numeric point(s), max|v_i| <= {p.residual_bound:.1e} certified there" in search.notes
     with mpmath.workdps(80):  # the bound holds at the stored coordinates (their exact binary value)
         stored = sp.Rational(p.values[0])
         t = mpmath.mpf(int(stored.p)) / int(stored.q)
