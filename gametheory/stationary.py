@@ -475,18 +475,21 @@ def numeric_search(game: Game, domain: Domain | None = None, starts: int = 64, b
             escaped[_direction(names, away)] += count
             continue
         values = tuple(sp.Float(c, DIGITS) for c in refined)
-        bound = _certified_residual(game, values) if converged else float("inf")
-        if bound > RESIDUAL_BOUND:
-            why = (f"|v| <= {bound:.1e} is all that is certified there" if converged else
-                   f"Newton's steps did not shrink (|v| = {float(residual):.1e} at best): "
+        if not converged:
+            why = (f"Newton's steps did not shrink (|v| = {float(residual):.1e} at best): "
                    "v comes close to 0 without a certified root")
             given_up.append(Dropped(_where(names, refined), why, count))
             continue
+        exact, bound = _snap(game, refined), None
+        if exact is None:
+            bound, why = _certified_residual(game, values)
+            if bound > RESIDUAL_BOUND:
+                given_up.append(Dropped(_where(names, refined), why, count))
+                continue
         direction = newton.null_direction(refined)
         if direction is not None and not newton.isolated(refined, direction, limit):
             unisolated.append((refined, count))
             continue
-        exact = _snap(game, refined)
         point = StationaryPoint(exact, True) if exact is not None else StationaryPoint(values, False, bound)
         if any(_same(point, other) for other in points):
             continue
@@ -521,12 +524,14 @@ def numeric_search(game: Game, domain: Domain | None = None, starts: int = 64, b
                   tuple(given_up), tuple(rejected), tuple(notes))
 
 
-def _certified_residual(game: Game, values) -> float:
-    """A certified upper bound on max_i |v_i| at ``values`` (inf where no enclosure exists)."""
+def _certified_residual(game: Game, values) -> tuple[float, str]:
+    """A certified upper bound on max_i |v_i| at ``values``, and why it is not small enough
+    where it is not (inf where v has no interval enclosure there)."""
     try:
-        return magnitude_bound(game.vector_field, dict(zip(game.params, values)))
-    except (ValueError, NotImplementedError):
-        return float("inf")
+        bound = magnitude_bound(game.vector_field, dict(zip(game.params, values)))
+    except (ValueError, NotImplementedError) as error:
+        return float("inf"), f"|v| cannot be certified there ({error})"
+    return bound, f"|v| <= {bound:.1e} is all that is certified there"
 
 
 def _same(a: StationaryPoint, b: StationaryPoint) -> bool:

@@ -193,3 +193,15 @@ def test_a_curve_of_zeros_is_reported_once_not_point_by_point():
     px, py = (float(value) for _, value in curve.where)
     assert px == pytest.approx(float(sp.sin(py)), abs=1e-5)  # the location given lies on the curve
     assert curve.count == 65 and "curve or surface of stationary points" in search.method
+
+
+def test_an_exact_zero_needs_no_enclosure_and_an_unenclosable_one_is_given_up():
+    # erf (possible from Python) has no interval enclosure: the zero of erf(x - 1) snaps to 1
+    # exactly; that of erf(x - cos x) (at the Dottie number) cannot be certified: given up.
+    exact = stationary_points(Game(Player("P", x, sp.integrate(sp.erf(x - 1), x))))
+    assert [p.values for p in exact.points] == [(1,)]
+    search = stationary_points(Game(Player("P", x, sp.Integral(sp.erf(x - sp.cos(x)), x))))
+    (dropped,) = search.given_up
+    assert search.points == () and dropped.count == 65
+    assert float(dropped.where[0][1]) == pytest.approx(0.739085, abs=1e-6)
+    assert "cannot be certified there (no interval enclosure for erf)" in dropped.reason
