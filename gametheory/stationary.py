@@ -61,7 +61,7 @@ class StationaryFamily:
         kind = "curve" if len(self.free) == 1 else f"{len(self.free)}-dimensional set"
         where = "" if self.real_everywhere else " where the right-hand sides are real"
         if self.restrictions:
-            where += " and the losses are real: " + ", ".join(self.restrictions)
+            where += (" and" if where else " where") + " the losses are real: " + ", ".join(self.restrictions)
         return f"{fixed or 'every point'} for real {free}{where} (a {kind} of stationary points)"
 
 
