@@ -107,7 +107,7 @@ def print_game_report(report: GameReport, console, *, header: bool = True) -> No
             console.print(f"  {escape(line)}", soft_wrap=True)
         console.print(f"[bold]Stationary points[/] [dim]({escape(report.search.method)})[/]")
     if not report.points and not report.families:
-        console.print("  none: v = 0 has no real solution")
+        console.print("  none: v = 0 has no real solution" if report.search.complete else "  none found (the numeric search is not exhaustive)")
     for family in report.families:
         console.print(f"  family: {escape(family.description)}")
     if not report.points:
