@@ -80,6 +80,15 @@ def _step_cell(p: PointReport) -> str:
     return f"h < {s.max_step_size:.6g}{exact}"
 
 
+def _no_points(search) -> str:
+    """The line shown when a search reports no point and no family."""
+    if not search.complete:
+        return "  none found (the numeric search is not exhaustive)"
+    if search.rejected:
+        return "  none in the losses' real domain (every real solution of v = 0 lies outside it)"
+    return "  none: v = 0 has no real solution"
+
+
 def print_game_report(report: GameReport, console, *, header: bool = True) -> None:
     """The human-readable ``gametheory classify`` output."""
     from rich.table import Table
@@ -107,7 +116,7 @@ def print_game_report(report: GameReport, console, *, header: bool = True) -> No
             console.print(f"  {escape(line)}", soft_wrap=True)
         console.print(f"[bold]Stationary points[/] [dim]({escape(report.search.method)})[/]")
     if not report.points and not report.families:
-        console.print("  none: v = 0 has no real solution" if report.search.complete else "  none found (the numeric search is not exhaustive)")
+        console.print(_no_points(report.search))
     for family in report.families:
         console.print(f"  family: {escape(family.description)}")
     if not report.points:

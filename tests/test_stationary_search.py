@@ -175,6 +175,16 @@ def test_cli_text_of_an_incomplete_search_does_not_claim_there_is_no_solution(tm
     assert "(x = -inf) (65 local searches): ran" in text
 
 
+def test_cli_text_when_every_solution_is_rejected_does_not_claim_there_is_none(tmp_path):
+    # v = x + 2 + 1/x = (x + 1)**2 / x: its only real zero, x = -1, is outside log's domain.
+    path = tmp_path / "rejected.toml"
+    path.write_text('name = "rejected"\n[players.P]\nparams = ["x"]\nloss = "(x + 2)**2/2 + log(x)"\n')
+    text = runner.invoke(app, ["classify", str(path)], env={"COLUMNS": "400"}).output
+    assert "rejected 1 solution(s) outside the losses' real domain: (x = -1)" in text
+    assert "none in the losses' real domain (every real solution of v = 0 lies outside it)" in text
+    assert "no real solution" not in text
+
+
 def test_functions_outside_the_table_are_checked_by_evaluation():
     # v_x = 0 at x = 1/2, 5/4, 2; Q's loss holds asin(x) (possible from Python, not from the
     # parser), real only for |x| <= 1.
