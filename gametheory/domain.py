@@ -116,7 +116,8 @@ def _condition(node: sp.Basic) -> Condition | None:
 def _holds(condition: Condition, point: Mapping[sp.Symbol, sp.Expr], constant: bool = False) -> bool:
     """Whether ``condition`` certainly holds at ``point`` (intervals.sign). With ``constant``
     only a condition without free symbols can hold. A function without an interval enclosure
-    (possible from Python) is decided by sympy's evaluation at 50 digits instead."""
+    (possible from Python), or a coordinate such as a CRootOf, is decided by an exact zero test
+    and sympy's evaluation at 50 digits instead."""
     if constant and condition.expr.free_symbols:
         return False
     try:
@@ -124,6 +125,9 @@ def _holds(condition: Condition, point: Mapping[sp.Symbol, sp.Expr], constant: b
     except ValueError:
         return False  # not real there
     except NotImplementedError:
-        approx = sp.N(condition.expr.subs(point), 50)
-        value = None if not approx.is_real else (0 if approx == 0 else (1 if approx > 0 else -1))
+        exact = sp.expand(condition.expr.subs(point))
+        approx = sp.N(exact, 50)
+        if not approx.is_number or abs(sp.im(approx)) > sp.Float("1e-40") * (1 + abs(approx)):
+            return False
+        value = 0 if is_zero(exact) else (1 if sp.re(approx) > 0 else -1)
     return value is not None and (value > 0 if condition.positive else value != 0)
