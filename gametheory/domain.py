@@ -5,8 +5,10 @@ A loss built from the parser's functions is real-analytic exactly on the open se
 is not differentiable at 0), every base of a negative integer power is != 0 and every ``tan``
 argument avoids the poles (``cos != 0``); exp, sin, cos, sinh, cosh, tanh and atan are entire.
 A stationary point must lie in this set (v and J are then real and finite as well). Conditions
-are decided exactly at exact points, by interval arithmetic at numeric points, and symbolically
-in the free parameters of a family. Losses with other functions (possible from Python) are
+are decided by certified signs (intervals.sign: enclosures at increasing precision, exact zero
+tests) at exact and numeric points alike, and symbolically in the free parameters of a family;
+a condition on constants alone (``(-2)**x`` needs -2 > 0) is decided once, and one that fails
+puts every point outside the domain. Losses with other functions (possible from Python) are
 checked by evaluating every loss, v and J at the point instead.
 """
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .game import Game
-from .intervals import ends, enclose
+from .intervals import integer_exponent, sign
 from .numbers import is_zero
 
 _ENTIRE = (sp.exp, sp.sin, sp.cos, sp.sinh, sp.cosh, sp.tanh, sp.atan)
@@ -52,23 +54,30 @@ class Domain:
         for player in game.players:
             for node in sp.postorder_traversal(player.loss):
                 condition = _condition(node)
-                if condition is not None and condition.expr.free_symbols and condition not in conditions:
-                    conditions.append(condition)  # constants such as sqrt(2) need no check
+                if not (condition is None or condition in conditions or _holds(condition, {}, constant=True)):
+                    conditions.append(condition)  # constants such as sqrt(2) are checked once
                 unknown |= isinstance(node, sp.Function) and not isinstance(node, _ENTIRE + (sp.log, sp.tan))
         if not unknown:
             return cls(tuple(conditions), ())
         return cls(tuple(conditions), tuple(p.loss for p in game.players) + tuple(game.vector_field) + tuple(game.jacobian))
 
-    def violation(self, point: Mapping[sp.Symbol, sp.Expr], exact: bool) -> str | None:
-        """Why ``point`` lies outside the domain (None when it lies inside). Exact points are
-        decided exactly (signs of exact numbers); other points by interval enclosures at their
-        coordinates, where an enclosure touching the boundary counts as outside."""
+    @property
+    def nowhere(self) -> str | None:
+        """Why no point at all lies in the domain (a failed condition on constants), or None."""
         for condition in self.conditions:
-            value = sp.expand(condition.expr.subs(point)) if exact else condition.expr
-            sign = _exact_sign(value) if exact else _interval_sign(value, point)
-            if sign is not None and (sign > 0 if condition.positive else sign != 0):
+            if not condition.expr.free_symbols:
+                return condition.broken(condition.expr)
+        return None
+
+    def violation(self, point: Mapping[sp.Symbol, sp.Expr], exact: bool) -> str | None:
+        """Why ``point`` lies outside the domain (None when it lies inside): every condition's
+        sign is certified at the point's exact coordinates (binary floats are exact too); an
+        undecided sign counts as outside."""
+        for condition in self.conditions:
+            if _holds(condition, point):
                 continue
-            return condition.broken(value if exact else sp.N(condition.expr.subs(point), 6))
+            value = sp.expand(condition.expr.subs(point))
+            return condition.broken(value if exact else sp.N(value, 6))
         for expr in self.expressions:
             value = sp.N(expr.subs(point), 30)
             if not (value.is_finite and abs(sp.im(value)) <= sp.Float("1e-25") * (1 + abs(value))):
@@ -96,30 +105,29 @@ def _condition(node: sp.Basic) -> Condition | None:
         return Condition(sp.cos(node.args[0]), False, node)
     if node.is_Pow:
         base, exponent = node.args
-        if not exponent.is_Integer:
+        power = integer_exponent(exponent)
+        if power is None:
             return Condition(base, True, node)
-        if exponent.is_negative:
+        if power < 0:
             return Condition(base, False, node)
     return None
 
 
-def _exact_sign(value: sp.Expr) -> int | None:
-    """Sign of an exact real number (None for a non-real one, or when it cannot be decided)."""
-    if is_zero(value):
-        return 0
-    approx = sp.N(value, 50)
-    if not approx.is_number or abs(sp.im(approx)) > sp.Float("1e-40") * (1 + abs(approx)):
-        return None
-    return 1 if sp.re(approx) > 0 else -1
-
-
-def _interval_sign(expr: sp.Expr, point: Mapping[sp.Symbol, sp.Expr]) -> int | None:
-    """+1 or -1 when an interval enclosure of ``expr`` at ``point`` excludes 0, else 0 (None
-    when ``expr`` is not real there; a function without an enclosure is evaluated instead)."""
+def _holds(condition: Condition, point: Mapping[sp.Symbol, sp.Expr], constant: bool = False) -> bool:
+    """Whether ``condition`` certainly holds at ``point`` (intervals.sign). With ``constant``
+    only a condition without free symbols can hold. A function without an interval enclosure
+    (possible from Python), or a coordinate such as a CRootOf, is decided by an exact zero test
+    and sympy's evaluation at 50 digits instead."""
+    if constant and condition.expr.free_symbols:
+        return False
     try:
-        lo, hi = ends(enclose(expr, point))
+        value = sign(condition.expr, point)
     except ValueError:
-        return None
+        return False  # not real there
     except NotImplementedError:
-        return _exact_sign(expr.subs(point))
-    return 1 if lo > 0 else (-1 if hi < 0 else 0)
+        exact = sp.expand(condition.expr.subs(point))
+        approx = sp.N(exact, 50)
+        if not approx.is_number or abs(sp.im(approx)) > sp.Float("1e-40") * (1 + abs(approx)):
+            return False
+        value = 0 if is_zero(exact) else (1 if sp.re(approx) > 0 else -1)
+    return value is not None and (value > 0 if condition.positive else value != 0)

@@ -2,7 +2,9 @@
 
 ``enclose(expr, point)`` returns an interval guaranteed to contain the exact value of ``expr``
 at ``point`` (coordinates taken as the exact numbers they are: a binary float is its exact
-rational value), every operation rounded outwards. It covers the functions a game may use
+rational value, ``pi`` or ``sqrt(2)`` is enclosed like any constant expression), every
+operation rounded outwards. :func:`sign` decides the sign of a real number with enclosures at
+increasing precision. It covers the functions a game may use
 (parsing.FUNCTIONS and their derivatives); ``tanh``, ``sinh`` and ``cosh`` are written through
 ``exp``, and ``atan``, which mpmath.iv lacks, is enclosed by monotonicity. Anything else raises
 :class:`NotImplementedError`; a real function leaving its real domain raises ``ValueError``.
@@ -14,13 +16,31 @@ from collections.abc import Mapping
 import sympy as sp
 from mpmath import iv, mp
 
+from .numbers import is_zero
+
 DPS = 60
+SIGN_DPS = (30, 60, 120, 240, 480)
+"""The precisions (digits) at which :func:`sign` tries to separate a number from 0."""
 
 
-def _exact(value: sp.Expr):
-    """A point interval (or a rigorous enclosure) of an exact rational or binary float."""
-    rational = sp.Rational(value)
-    return iv.mpf(int(rational.p)) / iv.mpf(int(rational.q))
+def integer_exponent(exponent: sp.Expr) -> int | None:
+    """The integer value of a numeric exponent (``2`` or the Float ``2.0`` of the Python API),
+    else None."""
+    if exponent.is_Integer or (exponent.is_Float and exponent.is_finite and float(exponent).is_integer()):
+        return int(exponent)
+    return None
+
+
+def _exact(value):
+    """A point interval of an exact rational or binary float, else a rigorous enclosure of the
+    exact constant ``value`` (``pi``, ``sqrt(2)``, ...)."""
+    value = sp.sympify(value)
+    if value.is_Rational or value.is_Float:
+        rational = sp.Rational(value)
+        return iv.mpf(int(rational.p)) / iv.mpf(int(rational.q))
+    if value.free_symbols:
+        raise ValueError(f"coordinate {sp.sstr(value)} is not a number")
+    return _enclose(value, {})
 
 
 def ends(interval) -> tuple:
@@ -61,8 +81,8 @@ def _enclose(expr: sp.Expr, point: Mapping[sp.Symbol, object]):
         return total
     if expr.is_Pow:
         base, exponent = expr.args
-        if exponent.is_Integer:
-            return _enclose(base, point) ** int(exponent)
+        if (power := integer_exponent(exponent)) is not None:
+            return _enclose(base, point) ** power
         if exponent == sp.Rational(1, 2):
             return iv.sqrt(_enclose(base, point))
         return iv.exp(_enclose(exponent, point) * iv.log(_enclose(base, point)))
@@ -93,3 +113,16 @@ def magnitude_bound(exprs, point: Mapping[sp.Symbol, sp.Expr], dps: int = DPS) -
         value = enclose(expr, point, dps)
         bound = max(bound, ends(abs(value))[1])
     return float(mp.mpf(bound) * (1 + mp.mpf(2) ** -50))
+
+
+def sign(expr: sp.Expr, point: Mapping[sp.Symbol, sp.Expr] | None = None) -> int | None:
+    """The certified sign of the real number ``expr`` (at ``point``, exact coordinates): +1 or -1
+    from an enclosure at SIGN_DPS digits that excludes 0, 0 for an exact zero (numbers.is_zero,
+    tried once no enclosure separates it), else None (undecided). Raises ValueError where expr
+    is not real and NotImplementedError where it has no enclosure (see :func:`enclose`)."""
+    expr = sp.sympify(expr)
+    for dps in SIGN_DPS:
+        lo, hi = ends(enclose(expr, point or {}, dps))
+        if lo > 0 or hi < 0:
+            return 1 if lo > 0 else -1
+    return 0 if is_zero(expr.subs(point or {})) else None

@@ -1,8 +1,8 @@
 """Rendering of classification reports: rich text for people, JSON documents, LaTeX.
 
 Rendering never recomputes: it reads the frozen reports built in :mod:`gametheory.classify`.
-Rich text: every string from a game, a user or sympy goes through ``escape`` (rich would read
-``[x]`` as markup and drop it); expressions are printed with ``soft_wrap`` so that rich never
+Rich text: every string from a game, a user or sympy goes through :func:`escape` (rich would
+read ``[x]`` as markup and drop it, and garble a trailing backslash); expressions are printed with ``soft_wrap`` so that rich never
 breaks them across lines.
 """
 from __future__ import annotations
@@ -10,13 +10,23 @@ from __future__ import annotations
 import math
 
 import sympy as sp
-from rich.markup import escape
+from rich.markup import escape as _rich_escape
 
 from .classify import GameReport, PointReport
 from .spectrum import poly_text
 
 STEPSIZE_KEYS = ("point", "point_float", "exact", "stationary", "stability", "stability_method", "eigenvalues",
                  "max_step_size", "max_step_size_exact", "binding_eigenvalue", "step_size_reason")
+
+
+def escape(text: str) -> str:
+    """``text`` as rich markup that prints verbatim wherever it is placed. rich's ``escape``
+    doubles one trailing backslash (so that it cannot escape a following tag), but rich halves
+    backslashes only before a tag: so a trailing run of n backslashes is written as 2n followed
+    by an empty tag pair, which prints n whatever comes next."""
+    body = text.rstrip("\\")
+    trailing = len(text) - len(body)
+    return _rich_escape(body) + ("\\" * 2 * trailing + "[bold][/bold]" if trailing else "")
 
 
 def stepsize_dict(report: GameReport) -> dict:
@@ -114,8 +124,10 @@ def print_game_report(report: GameReport, console, *, header: bool = True) -> No
         console.print(f"[bold]Jacobian J = grad v[/] (rows and columns in the order {order})")
         for line in jacobian_lines(game.jacobian, game.params, console.width - 2):
             console.print(f"  {escape(line)}", soft_wrap=True)
-        console.print(f"[bold]Stationary points[/] [dim]({escape(report.search.method)})[/]")
-    if not report.points and not report.families:
+        console.print(f"[bold]Stationary points[/] [dim]({escape(report.search.method)})[/]", soft_wrap=True)
+    for curve in report.search.curves:
+        console.print(f"  found (numeric): {escape(curve.text)}", soft_wrap=True)
+    if not report.points and not report.families and not report.search.curves:
         console.print(_no_points(report.search))
     for family in report.families:
         console.print(f"  family: {escape(family.description)}")

@@ -13,6 +13,7 @@ every candidate the numeric search gives up on is reported with its approximate 
 from __future__ import annotations
 
 from collections import Counter
+from fractions import Fraction
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,8 +29,9 @@ from .numbers import is_zero
 @dataclass(frozen=True)
 class StationaryPoint:
     """One point, coordinates in ``game.params`` order; ``exact`` says whether they are exact.
-    A numeric point carries ``residual_bound``: max_i |v_i| at these very coordinates is at most
-    this, certified by interval arithmetic (intervals.py)."""
+    A numeric point carries ``residual_bound``: max_i |v_i| is at most this, certified by
+    interval arithmetic (intervals.py) both at the binary values of the coordinates and at the
+    decimals printed for them (``sp.sstr``), which differ in the last digits."""
 
     values: tuple[sp.Expr, ...]
     exact: bool
@@ -85,9 +87,11 @@ class Dropped:
 
 @dataclass(frozen=True)
 class Search:
-    """The outcome of a search. ``given_up``: candidates the numeric search could not confirm
-    as stationary points; ``rejected``: solutions of v = 0 outside the losses' real domain.
-    ``method`` names the method and ends with a summary of both, so that text output shows it."""
+    """The outcome of a search. ``curves``: curves or surfaces of stationary points found by the
+    numeric search (a point on each, and a description); ``given_up``: candidates the numeric
+    search could not confirm as stationary points; ``rejected``: solutions of v = 0 outside the
+    losses' real domain. ``method`` names the method and ends with a summary of all three, so
+    that text output shows it. ``names`` are the parameters' names, for ``to_dict``."""
 
     points: tuple[StationaryPoint, ...]
     families: tuple[StationaryFamily, ...]
@@ -96,16 +100,22 @@ class Search:
     given_up: tuple[Dropped, ...] = ()
     rejected: tuple[Dropped, ...] = ()
     notes: tuple[str, ...] = ()
+    curves: tuple[Dropped, ...] = ()
+    names: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
+        residuals = [{"point": {n: sp.sstr(v) for n, v in zip(self.names, p.values)},
+                      "residual_bound": p.residual_bound} for p in self.points if not p.exact]
         return {"method": self.method, "complete": self.complete, "notes": list(self.notes),
+                "residual_bounds": residuals, "curves": [d.to_dict() for d in self.curves],
                 "given_up": [d.to_dict() for d in self.given_up],
                 "rejected": [d.to_dict() for d in self.rejected]}
 
 
-def _summary(method: str, given_up, rejected, notes) -> str:
-    """``method`` followed by the notes and every dropped candidate, for the text output."""
-    parts = [method, *notes]
+def _summary(method: str, given_up, rejected, notes, curves=()) -> str:
+    """``method`` followed by the notes, the curves found and every dropped candidate, for the
+    text output."""
+    parts = [method, *notes, *(f"found {d.text}" for d in curves)]
     if given_up:
         searches = sum(d.count for d in given_up)
         parts.append(f"gave up on {len(given_up)} candidate(s) from {searches} local search(es): "
@@ -234,7 +244,8 @@ def _exact_search(game: Game, nums, dens, domain: Domain) -> Search:
     points.sort(key=lambda p: [float(sp.re(sp.N(v))) for v in p.values])
     method = _summary("exact: rational field solved symbolically (lex Groebner basis, real roots only)",
                       (), rejected, ())
-    return Search(tuple(points), tuple(families), method, True, rejected=tuple(rejected))
+    return Search(tuple(points), tuple(families), method, True, rejected=tuple(rejected),
+                  names=tuple(s.name for s in params))
 
 
 NEAR_ROOT = 1e-6
@@ -244,7 +255,10 @@ DPS = 60
 STEP_TOLERANCE = 1e-10
 """Newton has converged once a step is below STEP_TOLERANCE * max(1, |x|)."""
 RESIDUAL_BOUND = 1e-12
-"""A refined candidate is accepted when max_i |v_i| <= RESIDUAL_BOUND is certified there."""
+"""A refined candidate is accepted when max_i |v_i| <= RESIDUAL_BOUND * scale is certified at
+its reported coordinates, where scale = max(1, ||J(x)||_inf * max(1, |x|_inf)) is about how much
+v changes when x moves by one unit of its last relative digit: v's own size, so that a game
+scaled by 1e11 keeps its roots, with an absolute floor for J = 0 (multiple roots)."""
 DIGITS = 20
 """Significant digits kept of a numeric point's coordinates."""
 MAX_NEWTON = 300
@@ -286,13 +300,10 @@ class _Newton:
             step = self._step(point, v) if mp.norm(v) else mp.matrix(len(point), 1)
             return float(mp.norm(step)) if step is not None else float("inf")
 
-    def null_direction(self, x) -> np.ndarray | None:
-        """A unit vector that J nearly annihilates at ``x`` when J is numerically singular there
-        (smallest singular value <= 1e-8 ||J||), else None."""
+    def jacobian_at(self, x) -> np.ndarray:
+        """J at ``x``, evaluated at DPS digits and rounded to floats."""
         with mp.workdps(DPS):
-            jac = np.array([[float(e) for e in row] for row in self.jacobian(list(x))])
-        _, sigma, vt = np.linalg.svd(jac)
-        return vt[-1] if sigma[-1] <= 1e-8 * max(1.0, sigma[0]) else None
+            return np.array([[float(e) for e in row] for row in self.jacobian(list(x))])
 
     def isolated(self, x, direction: np.ndarray, limit: float) -> bool:
         """Whether the zero ``x``, where J is singular, is isolated: Newton from
@@ -335,23 +346,51 @@ class _Newton:
             return best, best_residual, converged or best_residual == 0, None
 
 
+def _null_direction(jac: np.ndarray) -> np.ndarray | None:
+    """A unit vector that ``jac`` annihilates to the classifier's tolerance when J is singular
+    by the classifier's own test (smallest singular value <= RELATIVE_TOLERANCE * max(1,
+    ||J||_2), classify.py), else None: ill-conditioned but regular J (stiff games) is regular."""
+    from .classify import RELATIVE_TOLERANCE  # deferred: classify imports this module
+
+    _, sigma, vt = np.linalg.svd(jac)
+    return vt[-1] if sigma[-1] <= RELATIVE_TOLERANCE * max(1.0, sigma[0]) else None
+
+
+def _scale(jac: np.ndarray, x) -> float:
+    """max(1, ||J||_inf * max(1, |x|_inf)): the size of v's change under a relative change of
+    x by one (see RESIDUAL_BOUND)."""
+    size = max(1.0, max(abs(float(c)) for c in x))
+    return max(1.0, float(np.linalg.norm(jac, np.inf)) * size)
+
+
 class _RanOff(Exception):
     """A local search left the search region (its argument: where)."""
 
 
+DENOMINATOR = 10**5
+"""Largest denominator of a rational p/q matched by :func:`_recognise`. A quadratic irrational
+with coefficients <= 1000 stays more than ~5e-4 / q**2 >= 5e-14 from every such p/q (Liouville),
+so a rational match within 1e-15 never hides one."""
+
+
 def _recognise(c) -> sp.Expr | None:
-    """An exact number within 1e-15 (relative) of the mpmath float ``c``: a root of a
-    polynomial of degree <= 2 with integer coefficients of size <= 1000 (found with PSLQ at 15
-    digits, mpmath.findpoly), times 1, pi or E; None if there is none."""
+    """An exact number within 1e-15 (relative) of the mpmath float ``c``, times 1, pi or E: a
+    rational with denominator <= DENOMINATOR (its best approximation, Fraction.limit_denominator)
+    or else a root of a polynomial of degree <= 2 with integer coefficients of size <= 1000
+    (found with PSLQ at 15 digits, mpmath.findpoly); None if there is none."""
     tol = 1e-15 * max(1.0, abs(float(c)))
     if abs(c) < tol:
         return sp.Integer(0)
     z = sp.Dummy("z")
     for constant in (sp.Integer(1), sp.pi, sp.E):
-        ratio = c / mp.mpf(sp.N(constant, DPS))
+        with mp.workdps(DPS):
+            ratio = c / mp.mpf(sp.N(constant, DPS))
+            fraction = Fraction(mp.nstr(ratio, DPS)).limit_denominator(DENOMINATOR)
+        candidates = [sp.Rational(fraction.numerator, fraction.denominator)]
         with mp.workdps(15):
             coeffs = mp.findpoly(+ratio, 2, maxcoeff=1000)
-        for root in sp.roots(sp.Poly([int(a) for a in coeffs], z)) if coeffs else ():
+        candidates += [r for r in sp.roots(sp.Poly([int(a) for a in coeffs], z))] if coeffs else []
+        for root in candidates:
             if root.is_real and abs(float(sp.N(root * constant, 30)) - float(c)) <= tol:
                 return sp.radsimp(root * constant)
     return None
@@ -454,11 +493,14 @@ def numeric_search(game: Game, domain: Domain | None = None, starts: int = 64, b
        candidates are the ends with small |v| inside ``|x_i| <= 10 * box``, grouped by
        :func:`_cluster`; ends running off beyond it are counted by direction.
     2. Each candidate is refined by Newton's method at DPS digits (:class:`_Newton`, also for
-       double and triple roots, where J is singular); it is accepted when the steps shrank and
-       ``max_i |v_i| <= RESIDUAL_BOUND`` is certified by interval arithmetic at the reported
-       (DIGITS-digit) coordinates. A zero with singular J that is not isolated (on a curve of
-       zeros) is reported as such, once. Accepted points are snapped to exact values where v
-       vanishes there symbolically, then checked against the losses' real domain.
+       double and triple roots, where J is singular). Snapped to an exact point where v vanishes
+       there symbolically (:func:`_snap`), it is accepted as exact; otherwise it is accepted
+       when the steps shrank and ``max_i |v_i| <= RESIDUAL_BOUND * max(1, ||J||_inf *
+       max(1, |x|_inf))`` is certified by interval arithmetic at the reported (DIGITS-digit)
+       coordinates, the certified bound kept as the point's ``residual_bound``. Where J is
+       singular (the classifier's test, :func:`_null_direction`), a zero that is not isolated
+       is reported once in ``curves`` (a curve or surface of stationary points). Accepted points
+       are checked against the losses' real domain (``rejected`` otherwise).
     Every candidate not accepted is reported in ``given_up`` (approximate coordinates, reason)."""
     domain = domain or Domain.of(game)
     params, names = game.params, [s.name for s in game.params]
@@ -474,19 +516,22 @@ def numeric_search(game: Game, domain: Domain | None = None, starts: int = 64, b
         if away is not None:
             escaped[_direction(names, away)] += count
             continue
-        values = tuple(sp.Float(c, DIGITS) for c in refined)
         if not converged:
             why = (f"Newton's steps did not shrink (|v| = {float(residual):.1e} at best): "
                    "v comes close to 0 without a certified root")
             given_up.append(Dropped(_where(names, refined), why, count))
             continue
-        exact, bound = _snap(game, refined), None
+        jac = newton.jacobian_at(refined)
+        exact = _snap(game, refined)
         if exact is None:
-            bound, why = _certified_residual(game, values)
-            if bound > RESIDUAL_BOUND:
+            values = tuple(sp.Float(c, DIGITS) for c in refined)
+            bound, threshold = _certified_residual(game, values), RESIDUAL_BOUND * _scale(jac, refined)
+            if isinstance(bound, str) or bound > threshold:
+                why = (f"|v| cannot be certified there ({bound})" if isinstance(bound, str) else
+                       f"|v| <= {bound:.1e} is all that is certified there (needed: <= {threshold:.1e})")
                 given_up.append(Dropped(_where(names, refined), why, count))
                 continue
-        direction = newton.null_direction(refined)
+        direction = _null_direction(jac)
         if direction is not None and not newton.isolated(refined, direction, limit):
             unisolated.append((refined, count))
             continue
@@ -504,34 +549,35 @@ def numeric_search(game: Game, domain: Domain | None = None, starts: int = 64, b
     notes = []
     bounds = [p.residual_bound for p in points if not p.exact]
     if bounds:
-        notes.append(f"{len(bounds)} numeric point(s), max|v_i| <= {max(bounds):.1e} certified there")
+        notes.append(f"{len(bounds)} numeric point(s), max|v_i| <= {max(bounds):.1e} certified at the "
+                     "printed coordinates (per point: residual_bounds)")
     if singular:
         notes.append(f"{singular} point(s) where J is singular (multiple roots: marginal or degenerate)")
     if undefined:
         notes.append(f"{undefined} local search(es) starting or ending where v is not real and finite skipped")
-    if unisolated:
-        given_up.append(Dropped(_where(names, unisolated[0][0]), (
-            f"{len(unisolated)} zero(s) of v that are not isolated (J singular, and Newton from a nearby point "
-            "along its null direction stops at another zero): a curve or surface of stationary points, "
-            "not listed point by point"), sum(count for _, count in unisolated)))
+    curves = [Dropped(_where(names, unisolated[0][0]), (
+        f"a curve or surface of stationary points through this point ({len(unisolated)} zero(s) of v where J "
+        "is singular and Newton from a nearby point along its null direction stops at another zero), "
+        "not listed point by point"), sum(count for _, count in unisolated))] if unisolated else []
     given_up += [Dropped(where, f"ran off that way, beyond |coordinate| = {limit:g}, with |v| decreasing", n)
                  for where, n in sorted(escaped.items())]
     method = (f"numeric: multi-start Levenberg-Marquardt on |v|^2 ({starts + 1} starts in [-{box:g}, {box:g}]^{d}, "
               f"seed {seed}), candidates refined by Newton at {DPS} digits and accepted where "
-              f"max|v_i| <= {RESIDUAL_BOUND:g} is certified by interval arithmetic at the reported coordinates; "
-              "roots snapped to exact values where v vanishes symbolically")
-    return Search(tuple(points), (), _summary(method, given_up, rejected, notes), False,
-                  tuple(given_up), tuple(rejected), tuple(notes))
+              f"max|v_i| <= {RESIDUAL_BOUND:g} * max(1, ||J||_inf * max(1, |x|_inf)) is certified by interval "
+              "arithmetic at the reported coordinates; roots snapped to exact values where v vanishes symbolically")
+    return Search(tuple(points), (), _summary(method, given_up, rejected, notes, curves), False,
+                  tuple(given_up), tuple(rejected), tuple(notes), tuple(curves), tuple(names))
 
 
-def _certified_residual(game: Game, values) -> tuple[float, str]:
-    """A certified upper bound on max_i |v_i| at ``values``, and why it is not small enough
-    where it is not (inf where v has no interval enclosure there)."""
+def _certified_residual(game: Game, values) -> float | str:
+    """A certified upper bound on max_i |v_i| both at ``values`` (binary floats) and at the
+    decimals ``sp.sstr`` prints for them, or why v has no interval enclosure there."""
+    printed = tuple(sp.Rational(sp.sstr(v)) for v in values)
     try:
-        bound = magnitude_bound(game.vector_field, dict(zip(game.params, values)))
+        return max(magnitude_bound(game.vector_field, dict(zip(game.params, point)))
+                   for point in (values, printed))
     except (ValueError, NotImplementedError) as error:
-        return float("inf"), f"|v| cannot be certified there ({error})"
-    return bound, f"|v| <= {bound:.1e} is all that is certified there"
+        return str(error)
 
 
 def _same(a: StationaryPoint, b: StationaryPoint) -> bool:
@@ -545,6 +591,11 @@ def stationary_points(game: Game) -> Search:
     domain of its losses (domain.py)."""
     game = game.with_constants() if game.constants else game
     domain = Domain.of(game)
+    if (reason := domain.nowhere) is not None:
+        names = tuple(s.name for s in game.params)
+        rejected = (Dropped(tuple((n, "any") for n in names), reason),)
+        return Search((), (), _summary("none searched: the losses are real nowhere", (), rejected, ()), True,
+                      rejected=rejected, names=names)
     parts = _rational_parts(game)
     if parts is not None:
         try:

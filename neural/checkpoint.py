@@ -10,8 +10,11 @@ the permissions of a plain ``open()`` (0666 less the umask).
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import secrets
+import struct
+import zipfile
 from pathlib import Path
 
 import torch
@@ -23,7 +26,17 @@ _NAME = re.compile(r"^ckpt_(\d+)\.pt$")
 
 
 class CheckpointError(GameError):
-    """A checkpoint or run directory is missing, corrupt, or belongs to another run."""
+    """A checkpoint or run directory is missing, corrupt, unreadable, or belongs to another run."""
+
+
+class CorruptCheckpoint(CheckpointError):
+    """The file was read but is no gametheory checkpoint (truncated, corrupt or foreign): unlike
+    an I/O or permission failure, a resume may fall back past it."""
+
+
+_DESERIALISATION = (pickle.UnpicklingError, EOFError, RuntimeError, ValueError, KeyError, IndexError,
+                    TypeError, AttributeError, struct.error, zipfile.BadZipFile)
+"""What ``torch.load`` raises on bytes it cannot deserialise (its zip reader: RuntimeError)."""
 
 
 def first_line(error: BaseException) -> str:
@@ -107,13 +120,19 @@ def resolve_checkpoint(path: str | Path) -> Path:
 
 def load_tensors(path: str | Path, what: str = "checkpoint", map_location=None):
     """``torch.load(path, weights_only=True)``: tensors and plain data only, never code. Any
-    failure is one line naming ``what``; torch's own message is not shown, since it suggests
+    failure is one line naming ``what``: :class:`CorruptCheckpoint` where the bytes cannot be
+    deserialised, a plain CheckpointError with the reason where they cannot be read (OSError:
+    permissions, I/O). torch's own message is not shown, since it suggests
     ``weights_only=False``, which would run code from the file."""
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception:  # corrupt, truncated or foreign files fail in many ways
-        raise CheckpointError(f"cannot read {what} {path}: the file is corrupt or was not "
-                              "written by gametheory") from None
+    except OSError as error:
+        raise CheckpointError(f"cannot read {what} {path}: {error.strerror or first_line(error)}") from None
+    except _DESERIALISATION:  # corrupt, truncated or foreign files fail in many ways
+        raise CorruptCheckpoint(f"cannot read {what} {path}: the file is corrupt or was not "
+                                "written by gametheory") from None
+    except Exception as error:
+        raise CheckpointError(f"cannot read {what} {path}: {type(error).__name__}") from None
 
 
 def load_checkpoint(path: str | Path, map_location=None) -> dict:
@@ -121,10 +140,10 @@ def load_checkpoint(path: str | Path, map_location=None) -> dict:
     path = resolve_checkpoint(path)
     state = load_tensors(path, "checkpoint", map_location)
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a gametheory training checkpoint")
+        raise CorruptCheckpoint(f"{path} is not a gametheory training checkpoint")
     missing = [key for key in ("config", "iteration", "players") if key not in state]
     if missing:
-        raise CheckpointError(f"{path} is incomplete: no {', '.join(missing)}")
+        raise CorruptCheckpoint(f"{path} is incomplete: no {', '.join(missing)}")
     state["path"] = str(path)
     return state
 
@@ -143,7 +162,9 @@ def set_aside(path: Path) -> Path:
 
 def load_latest_readable(run_dir: str | Path, map_location=None) -> tuple[dict, list[Path]]:
     """The newest checkpoint of a run directory that can be read, and the newer ones that
-    could not (corrupt, or not written by gametheory), newest first."""
+    could not be deserialised (corrupt, or not written by gametheory), newest first. A file that
+    cannot be read at all (permissions, I/O error) stops the search with its reason: it may be
+    a good checkpoint."""
     if Path(run_dir).is_file():
         raise CheckpointError(f"{run_dir} is a checkpoint file, not a run directory")
     found = list_checkpoints(run_dir)
@@ -153,7 +174,7 @@ def load_latest_readable(run_dir: str | Path, map_location=None) -> tuple[dict, 
     for _, path in reversed(found):
         try:
             return load_checkpoint(path, map_location), unreadable
-        except CheckpointError as error:
+        except CorruptCheckpoint as error:
             unreadable.append(path)
             errors.append(error)
     earlier = f"; none of the {len(found) - 1} earlier ones can be read" if len(found) > 1 else ""

@@ -333,9 +333,12 @@ def start_run(config: TrainConfig, run_dir: str | Path, device=None, distributed
 
 def resume_run(run_dir: str | Path, dataset: str | None = None, preset: str | None = None,
                device=None, distributed=None, notify=None, **overrides) -> Trainer:
-    """A trainer continuing the latest readable checkpoint of ``run_dir``. Newer unreadable
-    checkpoints are kept, renamed by ``set_aside`` (so that the run neither lists nor
-    overwrites them), and ``notify(line)`` says which checkpoint the run resumes from.
+    """A trainer continuing the latest readable checkpoint of ``run_dir``. Newer checkpoints that
+    cannot be deserialised are kept, renamed by ``set_aside`` (so that the run neither lists nor
+    overwrites them), the metric records after the resumed iteration are moved next to the
+    newest of them (``<name>.corrupt.metrics.jsonl``), and ``notify(line)`` says which
+    checkpoint the run resumes from. A checkpoint that cannot be read at all (permissions, I/O)
+    stops the resume with its reason and changes nothing.
     Explicit options must agree with the stored config except the RESUMABLE_FIELDS (e.g. more
     iterations)."""
     run_dir = Path(run_dir)
@@ -353,27 +356,36 @@ def resume_run(run_dir: str | Path, dataset: str | None = None, preset: str | No
     trainer.load_state_dict(state)
     trainer.last_checkpoint = Path(state["path"])
     if trainer.is_main:
-        if unreadable:
-            kept = ", ".join(set_aside(path).name for path in unreadable)
-            if notify is not None:
-                notify(f"cannot read {', '.join(p.name for p in unreadable)} (corrupt or not "
-                       f"written by gametheory; kept as {kept}): resuming from "
-                       f"{trainer.last_checkpoint.name} (iteration {trainer.iteration})")
-        _truncate_metrics(run_dir / "metrics.jsonl", trainer.iteration)
+        kept = [set_aside(path) for path in unreadable]
+        tail = kept[0].with_name(kept[0].name + ".metrics.jsonl") if kept else None
+        dropped = _truncate_metrics(run_dir / "metrics.jsonl", trainer.iteration, tail)
+        if kept and notify is not None:
+            moved = f"; metric records after iteration {trainer.iteration} kept in {tail.name}" if dropped else ""
+            notify(f"cannot read {', '.join(p.name for p in unreadable)} (corrupt or not "
+                   f"written by gametheory; kept as {', '.join(p.name for p in kept)}): resuming from "
+                   f"{trainer.last_checkpoint.name} (iteration {trainer.iteration}){moved}")
     return trainer
 
 
-def _truncate_metrics(path: Path, iteration: int) -> None:
-    """Drop metric records written after ``iteration`` (they belong to the lost tail)."""
+def _truncate_metrics(path: Path, iteration: int, tail: Path | None = None) -> int:
+    """Drop the metric lines written after ``iteration`` (records of the lost tail, and lines
+    cut short by the interruption) from ``path``; when ``tail`` is given they are first written
+    there (a fallback past a corrupt checkpoint loses nothing). Returns how many were dropped."""
     if not path.exists():
-        return
-    kept = []
+        return 0
+    kept, dropped = [], []
     for line in path.read_text().splitlines():
         try:
             record = json.loads(line)
-        except json.JSONDecodeError:  # a line cut short by the interruption
-            continue
+        except json.JSONDecodeError:
+            record = None
         if isinstance(record, dict) and record.get("iteration", math.inf) <= iteration:
             kept.append(line)
+        else:
+            dropped.append(line)
+    if dropped and tail is not None:
+        lost = "".join(line + "\n" for line in dropped)
+        atomic_write(tail, lambda handle: handle.write(lost.encode()))
     text = "".join(line + "\n" for line in kept)
     atomic_write(path, lambda handle: handle.write(text.encode()))
+    return len(dropped)

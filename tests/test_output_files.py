@@ -1,5 +1,7 @@
 """Files of runs and data: permissions follow the umask, corrupt checkpoints are one line (and do
 not strand --resume), mistyped targets name the closest matches, one rule for --data-dir."""
+import errno
+import json
 import os
 import stat
 from pathlib import Path
@@ -96,6 +98,7 @@ def test_resume_falls_back_past_a_corrupt_latest_checkpoint(tmp_path):
     assert invoke("neural", "train", "mog", "--iterations", "20", *TINY, "--out", run).exit_code == 0
     latest = checkpoint_path(run, 20)
     uninterrupted = load_checkpoint(latest)["players"]
+    records_before = (run / "metrics.jsonl").read_text().splitlines()
     cut = latest.read_bytes()[:500]
     latest.write_bytes(cut)
     refused = invoke("neural", "train", "mog", "--resume", run, "--loss", "wgangp")
@@ -105,13 +108,38 @@ def test_resume_falls_back_past_a_corrupt_latest_checkpoint(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [
         "note: cannot read ckpt_00000020.pt (corrupt or not written by gametheory; kept as "
-        "ckpt_00000020.pt.corrupt): resuming from ckpt_00000010.pt (iteration 10)"]
+        "ckpt_00000020.pt.corrupt): resuming from ckpt_00000010.pt (iteration 10); metric records "
+        "after iteration 10 kept in ckpt_00000020.pt.corrupt.metrics.jsonl"]
     assert (latest.parent / "ckpt_00000020.pt.corrupt").read_bytes() == cut
+    tail = (latest.parent / "ckpt_00000020.pt.corrupt.metrics.jsonl").read_text().splitlines()
+    assert tail == records_before[-len(tail):] and [json.loads(r)["iteration"] for r in tail] == [20]
     assert [i for i, _ in list_checkpoints(run)] == [0, 10, 20, 30]
     redone = load_checkpoint(latest)["players"]  # CPU training is deterministic: same iterate
     for player in ("G", "D"):
         for key, value in uninterrupted[player].items():
             assert torch.equal(redone[player][key], value)
+
+
+def test_resume_stops_on_an_io_error_and_changes_nothing(tmp_path, monkeypatch):
+    # An unreadable (not corrupt) newest checkpoint may be good: no fallback, no renaming, no
+    # metric record dropped, one line with the reason.
+    torch.set_num_threads(1)
+    run = tmp_path / "run"
+    assert invoke("neural", "train", "mog", "--iterations", "20", *TINY, "--out", run).exit_code == 0
+    before = sorted(p.name for p in (run / "checkpoints").iterdir())
+    metrics = (run / "metrics.jsonl").read_text()
+    load = torch.load
+
+    def failing(path, *args, **kwargs):
+        if Path(path).name == "ckpt_00000020.pt":
+            raise OSError(errno.EIO, "Input/output error")
+        return load(path, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", failing)
+    result = invoke("neural", "train", "mog", "--resume", run, "--iterations", "30", "--quiet")
+    assert_one_line_error(result, f"cannot read checkpoint {checkpoint_path(run, 20)}: Input/output error")
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == before
+    assert (run / "metrics.jsonl").read_text() == metrics
 
 
 def test_resume_with_no_readable_checkpoint_changes_nothing(tmp_path):

@@ -12,6 +12,8 @@ import sympy as sp
 from cli import app
 from gametheory import Game, Player, classify_game, stationary_points
 from gametheory.intervals import enclose, ends
+from gametheory.render import print_game_report
+from rich.console import Console
 from tests.cli_checks import runner
 
 x, y = sp.symbols("x y", real=True)
@@ -70,7 +72,7 @@ def test_a_double_root_without_closed_form_gets_a_certified_residual():
     (p,) = search.points
     assert not p.exact and abs(p.values[0] - sp.Float(dottie, 30)) < 1e-15
     assert p.residual_bound <= 1e-12
-    assert f"1 numeric point(s), max|v_i| <= {p.residual_bound:.1e} certified there" in search.notes
+    assert f"1 numeric point(s), max|v_i| <= {p.residual_bound:.1e} certified at the printed coordinates (per point: residual_bounds)" in search.notes
     with mpmath.workdps(80):  # the bound holds at the stored coordinates (their exact binary value)
         stored = sp.Rational(p.values[0])
         t = mpmath.mpf(int(stored.p)) / int(stored.q)
@@ -197,12 +199,20 @@ def test_functions_outside_the_table_are_checked_by_evaluation():
 
 def test_a_curve_of_zeros_is_reported_once_not_point_by_point():
     # v = (x - sin y, 0): every point of the curve x = sin(y) is stationary (J singular there).
-    search = stationary_points(Game(Player("P", x, (x - sp.sin(y)) ** 2 / 2), Player("Q", y, 0 * y)))
-    assert search.points == ()
-    (curve,) = [d for d in search.given_up if "not isolated" in d.reason]
+    # It is reported as found (search.curves, JSON "curves"), not as given up.
+    game = Game(Player("P", x, (x - sp.sin(y)) ** 2 / 2), Player("Q", y, 0 * y))
+    search = stationary_points(game)
+    assert search.points == () and search.given_up == ()
+    (curve,) = search.curves
     px, py = (float(value) for _, value in curve.where)
     assert px == pytest.approx(float(sp.sin(py)), abs=1e-5)  # the location given lies on the curve
-    assert curve.count == 65 and "curve or surface of stationary points" in search.method
+    assert curve.count == 65 and "found (x = " in search.method
+    assert "a curve or surface of stationary points through this point" in curve.reason
+    assert search.to_dict()["curves"] == [curve.to_dict()]
+    console = Console(record=True, width=400)
+    print_game_report(classify_game(game), console)
+    text = console.export_text()
+    assert "found (numeric): (x = " in text and "none found" not in text
 
 
 def test_an_exact_zero_needs_no_enclosure_and_an_unenclosable_one_is_given_up():
@@ -215,3 +225,79 @@ def test_an_exact_zero_needs_no_enclosure_and_an_unenclosable_one_is_given_up():
     assert search.points == () and dropped.count == 65
     assert float(dropped.where[0][1]) == pytest.approx(0.739085, abs=1e-6)
     assert "cannot be certified there (no interval enclosure for erf)" in dropped.reason
+
+
+def _exp_roots():
+    """The two roots of exp(x) = 3x (independent mpmath solve, 50 digits)."""
+    with mpmath.workdps(50):
+        return [mpmath.findroot(lambda t: mpmath.exp(t) - 3 * t, t0) for t0 in (0.6, 1.5)]
+
+
+def test_the_certified_residual_holds_at_the_printed_coordinates_and_reaches_json():
+    # v = 1e9 (exp(x) - 3x): the decimals printed differ from the binary values by ~3e-21,
+    # which moves v by ~3e-12; the bound must hold at the decimals, per point, in JSON too.
+    game = field_game(10**9 * (sp.exp(x) - 3 * x))
+    search = stationary_points(game)
+    doc = search.to_dict()
+    assert [float(p.values[0]) for p in search.points] == pytest.approx([float(r) for r in _exp_roots()], abs=1e-15)
+    assert doc["residual_bounds"] == [{"point": {"x": sp.sstr(p.values[0])}, "residual_bound": p.residual_bound}
+                                      for p in search.points]
+    for p in search.points:
+        with mpmath.workdps(60):
+            printed = mpmath.mpf(sp.sstr(p.values[0]))  # the decimal a user reads, exactly
+            assert abs(10**9 * (mpmath.exp(printed) - 3 * printed)) <= p.residual_bound
+
+
+@pytest.mark.parametrize("scale", [10**11, 10**14])
+def test_roots_of_a_scaled_field_are_kept(scale):
+    # The acceptance bound scales with v: s (exp(x) - 3x) has the roots of exp(x) = 3x for any s.
+    search = stationary_points(field_game(scale * (sp.exp(x) - 3 * x)))
+    assert [float(p.values[0]) for p in search.points] == pytest.approx([float(r) for r in _exp_roots()], abs=1e-15)
+    assert search.given_up == ()
+
+
+@pytest.mark.parametrize("v, root", [
+    ((1024 * x - 1) * sp.exp(x), sp.Rational(1, 1024)),
+    ((x - sp.Rational(3, 2000)) * sp.exp(x), sp.Rational(3, 2000)),
+    ((x - sp.Rational(-7, 99991)) * sp.exp(x), sp.Rational(-7, 99991)),
+])
+def test_rationals_with_large_denominators_are_found_exactly(v, root):
+    search = stationary_points(field_game(v))
+    assert [(p.values, p.exact) for p in search.points] == [((root,), True)]
+
+
+def test_a_stiff_simple_root_is_not_called_singular():
+    # J = diag(1e9, 2) at (1, log 2): ill-conditioned, not singular (the classifier says LSSP).
+    game = Game(Player("P", x, 10**9 * (x - 1) ** 2 / 2), Player("Q", y, sp.exp(y) - 2 * y))
+    report = classify_game(game)
+    (p,) = report.points
+    assert float(p.values[0]) == 1 and float(p.values[1]) == pytest.approx(float(sp.log(2)), abs=1e-18)
+    assert p.stability == "LSSP"
+    assert not any("singular" in note for note in report.search.notes)
+
+
+def test_a_float_integer_exponent_is_an_integer_power():
+    # x**2.0 (Python API) is x**2: real for every x, so the zero x = -1 of x + 1 is kept.
+    search = stationary_points(Game(Player("P", x, x**2.0 / 2 + x)))
+    assert [p.values for p in search.points] == [(-1,)] and search.rejected == ()
+
+
+def test_a_negative_constant_base_is_real_nowhere():
+    # (-2)**x is not real for non-integer x: the losses are real nowhere, every point is outside.
+    search = stationary_points(Game(Player("P", x, (-2) ** x + x**2)))
+    assert search.points == () and search.complete
+    (dropped,) = search.rejected
+    assert dropped.where == (("x", "any"),) and dropped.reason == "(-2)**x needs -2 > 0, which is -2 here"
+
+
+def test_signs_are_certified_and_exact_coordinates_are_enclosed():
+    from gametheory.intervals import magnitude_bound, sign
+
+    # exp(pi sqrt(163)) is within 7.5e-13 of an integer; sqrt(2)**2 - 2 is exactly 0.
+    assert sign(sp.exp(sp.pi * sp.sqrt(163)) - 262537412640768744) == -1
+    assert sign(sp.exp(sp.pi * sp.sqrt(163)) - 262537412640768743) == 1
+    assert sign(sp.sqrt(2) * sp.sqrt(3) - sp.sqrt(6)) == 0
+    assert sign(x - sp.Rational(355, 113), {x: sp.pi}) == -1
+    lo, hi = ends(enclose(x**2 - 2, {x: sp.sqrt(2)}))
+    assert lo <= 0 <= hi and hi - lo < 1e-50
+    assert 0.1415926535 < magnitude_bound([x - 3], {x: sp.pi}) < 0.1415926536
