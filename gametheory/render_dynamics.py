@@ -3,14 +3,13 @@ documents and rich text. Rendering never recomputes: it reads the frozen results
 from __future__ import annotations
 
 import sympy as sp
-from rich.markup import escape
 
 from .classify import GameReport
 from .dynamics import StepAnalysis
 from .flow import Trajectory
 from .methods import Method
 from .regions import Region
-from .render import point_label
+from .render import escape, point_label
 
 
 def _plain_simgd(method: Method) -> bool:
