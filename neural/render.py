@@ -8,6 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from rich.markup import escape
+
+from neural.certificates import Certificate
 from neural.classify import NeuralClassification
 from neural.eigen import EigenResult
 from neural.path_angle import PathAngle
@@ -42,7 +45,7 @@ def print_eigen(result: EigenResult, label: str, block: str, console) -> None:
     from rich.table import Table
 
     title = {"LM": "largest magnitude", "LI": "largest imaginary part", "SR": "smallest real part"}
-    table = Table(title=f"{label}: {block}, {len(result.eigenvalues)} eigenvalues of "
+    table = Table(title=f"{escape(label)}: {escape(block)}, {len(result.eigenvalues)} eigenvalues of "
                         f"{title.get(result.which, result.which)} ({result.method})")
     table.add_column("#", justify="right")
     table.add_column("eigenvalue")
@@ -55,22 +58,32 @@ def print_eigen(result: EigenResult, label: str, block: str, console) -> None:
     console.print(table)
     status = "converged" if result.converged else "[red]NOT converged[/]"
     console.print(f"{status}; {result.products} operator products"
-                  + (f"; spectral shift {result.shift:.4g}" if result.shift else ""))
+                  + (f"; spectral shift {result.shift:.4g}" if result.shift else "")
+                  + (f"; start vector seed {result.seed}" if result.seed is not None else ""))
+    if result.transform:
+        console.print(f"leftmost confirmed on {escape(result.transform)} (real-part resolution "
+                      f"{result.resolution:.3g})")
     for note in result.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {escape(note)}")
 
 
 def _verdict(value: bool | None, certified: bool, yes: str, no: str) -> str:
     if value is None:
-        return "[yellow]inconclusive (marginal)[/]"
+        return "[yellow]undecided (marginal or unresolved)[/]"
     text = f"[green]{yes}[/]" if value else f"[red]{no}[/]"
     return f"{text} ({'certified' if certified else 'indicative'})"
+
+
+def _certificate(certificate: Certificate) -> str:
+    """``kind: reason`` of a proof, or ``not certified: reason``."""
+    kind = "not certified" if certificate.kind == "none" else f"{certificate.kind} proof"
+    return f"{kind}: {escape(certificate.reason)}"
 
 
 def print_classification(report: NeuralClassification, label: str, console) -> None:
     from rich.table import Table
 
-    console.print(f"[bold]{label}[/]")
+    console.print(f"[bold]{escape(label)}[/]")
     table = Table(show_header=False)
     table.add_column("quantity")
     table.add_column("value")
@@ -82,19 +95,20 @@ def print_classification(report: NeuralClassification, label: str, console) -> N
                   f"{report.leftmost.residuals[0]:.2e}, {report.leftmost.method})")
     table.add_row("linearisation", _verdict(report.stable_linearisation, report.stability_certified,
                                             "stable", "unstable"))
+    table.add_row("stability certificate", _certificate(report.certificate))
     table.add_row("LSSP", _verdict(report.lssp, report.lssp_certified, "yes", "no"))
     for p in report.players:
         color = {"minimum": "green", "marginal": "yellow"}.get(p.verdict, "red")
-        table.add_row(f"player {p.name} Hessian",
+        table.add_row(f"player {escape(p.name)} Hessian",
                       f"[{color}]{p.verdict}[/] ({'certified' if p.certified else 'indicative'}): "
                       f"eigenvalues in [{p.min_eigenvalue + 0.0:.4g}, {p.max_eigenvalue + 0.0:.4g}], "
-                      f"residual {p.residual:.1e}")
+                      f"residual {p.residual:.1e}; {_certificate(p.certificate)}")
     table.add_row("DNE", _verdict(report.dne, report.dne_certified, "yes", "no"))
     ratio = "inf (pure rotation)" if math.isinf(report.max_rotation_ratio) else f"{report.max_rotation_ratio:.4g}"
     table.add_row("rotation (indicative)", f"max |Im l| = {report.max_imag:.4g}, max |Im l / Re l| = {ratio}")
     console.print(table)
     for note in report.notes:
-        console.print(f"[yellow]note:[/] {note}")
+        console.print(f"[yellow]note:[/] {escape(note)}")
 
 
 def print_path_angle(result: PathAngle, console, rows: int = 13) -> None:
