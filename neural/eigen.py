@@ -47,7 +47,7 @@ import numpy as np
 import scipy.sparse.linalg as spla
 import torch
 
-from gametheory.errors import OptionError
+from gametheory.errors import GameError, OptionError
 from neural.operators import ExponentialOperator, GameOperator, ShiftedOperator, numpy_dtype
 
 WHICH = ("LM", "LI", "SR")
@@ -70,7 +70,7 @@ products, 8 n^2 bytes: 32 MiB at 2048) gives every eigenvalue and admits proofs
 (``neural.certificates``), where a Krylov solve can miss an eigenvalue hidden among rotations."""
 SEED = 0
 """Seed of every ARPACK start vector (and of ARPACK's restart generator where scipy takes one)."""
-EXP_BUDGET = 20_000
+EXP_BUDGET = 10_000
 """Default product budget of the exponential leftmost solve (``ExponentialOperator``)."""
 _ARPACK_RNG = "rng" in inspect.signature(spla.eigs).parameters
 
@@ -111,6 +111,10 @@ class EigenResult:
             "transform": self.transform,
             "resolution": self.resolution,
         }
+
+
+class EigenSolveError(GameError):
+    """ARPACK gave up on an operator (shown by the CLI as one line)."""
 
 
 def default_tol(op: GameOperator) -> float:
@@ -229,6 +233,8 @@ def _krylov(op: GameOperator, k: int, which: str, tol: float | None, ncv: int | 
                    "converged; returning those")
         notes.append(message)
         warnings.warn(message, RuntimeWarning, stacklevel=3)
+    except spla.ArpackError as error:  # e.g. -9: the (shifted) operator annihilated the start
+        raise EigenSolveError(f"ARPACK ({which}) failed on this operator: {error}") from None
     lam = np.asarray(lam) + shift
     lam, vec = _select(lam, np.asarray(vec), which, k_eff)
     res = residuals(op, lam, vec)
