@@ -393,8 +393,8 @@ def hessian_extremes(op: GameOperator, k: int = 1, *, tol: float | None = None,
                      dense_below: int = DENSE_BELOW, progress: Progress | None = None
                      ) -> tuple[EigenResult, EigenResult]:
     """Largest and smallest algebraic eigenvalues of a symmetric operator (a player's Hessian).
-    The smallest uses the shift ``sigma = largest``, so the wanted end of ``A - sigma I`` is the
-    one farthest from the origin."""
+    The smallest uses the shift ``sigma`` just past the largest, so the wanted end of
+    ``A - sigma I`` is the one farthest from the origin (and ``A = c I`` does not make it 0)."""
     _check_k(op, k)
     if not op.symmetric:
         raise OptionError("hessian_extremes needs a symmetric operator")
@@ -402,5 +402,6 @@ def hessian_extremes(op: GameOperator, k: int = 1, *, tol: float | None = None,
         return _dense(op, k, "LA", progress), _dense(op, k, "SA", progress)
     largest = _krylov(op, k, "LA", tol, None, None, progress)
     top = max((l.real for l in largest.eigenvalues), default=0.0)
-    smallest = _krylov(op, k, "SA", tol, None, None, progress, shift=top)
+    shift = top + 0.01 * abs(top) if top else 1.0  # past the top: A - shift I is never 0
+    smallest = _krylov(op, k, "SA", tol, None, None, progress, shift=shift)
     return largest, smallest
