@@ -19,6 +19,10 @@ are proofs about the dense float64 matrix they are given (the computed Jacobian)
 - ``hessian_certificate(h)``: a player's Hessian (symmetric): Rump's test on h (minimum) or -h
   (maximum); a Rayleigh quotient ``x^T h x`` below minus its rounding bound proves a negative
   eigenvalue (not a minimum), one above its bound a positive eigenvalue.
+
+``perturbation`` delta: the proofs then hold for every matrix within delta (2-norm) of the one
+given, e.g. the products' own rounding: ``(J + E)^T P + P (J + E) >= Q - 2 delta ||P|| I``, and a
+symmetric perturbation moves a Rayleigh quotient or the smallest eigenvalue by at most delta.
 """
 from __future__ import annotations
 
@@ -71,16 +75,20 @@ def positive_definite(a: np.ndarray, shift: float = 0.0) -> bool:
     return True
 
 
-def _quadratic_form(a: np.ndarray, x: np.ndarray) -> tuple[float, float]:
-    """``x^T a x`` in floating point and a bound on its rounding error."""
+def _quadratic_form(a: np.ndarray, x: np.ndarray, perturbation: float = 0.0
+                    ) -> tuple[float, float]:
+    """``x^T a x`` in floating point and a bound on how far it is from ``x^T b x`` for every b
+    within ``perturbation`` of a (rounding included)."""
     value = float(x @ (a @ x))
-    bound = 2 * _gamma(len(x) + 1) * float(np.abs(x) @ (np.abs(a) @ np.abs(x))) + TINY
+    bound = (2 * _gamma(len(x) + 1) * float(np.abs(x) @ (np.abs(a) @ np.abs(x)))
+             + perturbation * float(x @ x) * (1 + len(x) * UNIT) + TINY)
     return value, bound
 
 
-def lyapunov_inertia(j: np.ndarray) -> Certificate:
+def lyapunov_inertia(j: np.ndarray, perturbation: float = 0.0) -> Certificate:
     """The Lyapunov inertia proof of ``all Re l > 0`` (verdict True) or of ``some Re l < 0``
-    (verdict False) for the eigenvalues l of ``j``; see the module docstring."""
+    (verdict False) for the eigenvalues l of ``j`` and of every matrix within ``perturbation``
+    of it; see the module docstring."""
     n = len(j)
     if not np.all(np.isfinite(j)):
         return not_certified("the Jacobian is not finite")
@@ -99,34 +107,35 @@ def lyapunov_inertia(j: np.ndarray) -> Certificate:
         # |fl(J^T P) - J^T P| <= gamma_n |J^T| |P| entrywise, twice for Q, plus Q's own rounding;
         # the 2-norm is bounded by the Frobenius norm, doubled for the bound's own rounding.
         error = 2 * (2 * _gamma(n) * np.linalg.norm(np.abs(j.T) @ np.abs(p))
-                     + UNIT * np.linalg.norm(q))
+                     + UNIT * np.linalg.norm(q)) + 2 * perturbation * np.linalg.norm(p) * (1 + n * UNIT)
     if not np.isfinite(error) or not positive_definite(q, error):
         return not_certified(f"Q = J^T P + P J is not verified positive definite (rounding bound "
                              f"{error:.2g}; P is ill-conditioned: eigenvalues near the imaginary "
                              "axis or Jordan blocks)")
-    if positive_definite(p):
+    if positive_definite(p):  # P's inertia is that of every J + E: P itself needs no margin
         return Certificate("lyapunov", True, "J^T P + P J = Q > 0 and P > 0 (verified Cholesky "
                            "factors): every eigenvalue of J has Re > 0")
     values, vectors = np.linalg.eigh(p)
-    value, bound = _quadratic_form(p, vectors[:, 0])
+    value, bound = _quadratic_form(p, vectors[:, 0])  # P's sign pattern needs no margin either
     if value < -bound:
         return Certificate("lyapunov", False, f"J^T P + P J = Q > 0 (verified) and x^T P x = "
                            f"{value:.3g} < 0: J has an eigenvalue with Re < 0")
     return not_certified("P is neither verified positive definite nor verified indefinite")
 
 
-def hessian_certificate(h: np.ndarray) -> tuple[str, Certificate]:
-    """What is proved about a symmetric matrix (a player's Hessian): ``("minimum" | "maximum" |
-    "saddle" | "not a minimum" | "", certificate)``; "" when nothing is proved."""
+def hessian_certificate(h: np.ndarray, perturbation: float = 0.0) -> tuple[str, Certificate]:
+    """What is proved about a symmetric matrix (a player's Hessian) and every symmetric matrix
+    within ``perturbation`` of it: ``("minimum" | "maximum" | "saddle" | "not a minimum" | "",
+    certificate)``; "" when nothing is proved."""
     h = (h + h.T) / 2
-    if positive_definite(h):
+    if positive_definite(h, perturbation):
         return "minimum", Certificate("cholesky", True, "verified Cholesky factor: positive definite")
-    if positive_definite(-h):
+    if positive_definite(-h, perturbation):
         return "maximum", Certificate("cholesky", False, "verified Cholesky factor of -H: "
                                       "negative definite")
     values, vectors = np.linalg.eigh(h)
-    low, low_bound = _quadratic_form(h, vectors[:, 0])
-    high, high_bound = _quadratic_form(h, vectors[:, -1])
+    low, low_bound = _quadratic_form(h, vectors[:, 0], perturbation)
+    high, high_bound = _quadratic_form(h, vectors[:, -1], perturbation)
     if low < -low_bound:
         if high > high_bound:
             return "saddle", Certificate("rayleigh", False, f"verified Rayleigh quotients "

@@ -10,7 +10,8 @@ Convention (DESIGN.md): LSSP iff ``v = 0`` and every eigenvalue of ``J`` has Re 
   spectral verdict comes from it: all eigenvalues (LAPACK), the Lyapunov inertia proof of the
   stability verdict and Cholesky/Rayleigh proofs for each player's Hessian (its diagonal block;
   ``neural.certificates``). Where no proof goes through (eigenvalues on or near the axis, Jordan
-  chains), the verdict from the eigenvalues is indicative and the reason is given.
+  chains), the verdict from the eigenvalues is indicative and the reason is given. The proofs
+  allow for a perturbation of J at the products' rounding level (``PRODUCT_NOISE``).
 - beyond it, Krylov solves, at most indicative: the leftmost eigenvalue l (shifted solve,
   residual r) is compared with ``m = max(r, zero_tol * spectral radius)``: Re l < -m unstable
   (indicative: for a non-normal J a residual proves only a pseudo-eigenvalue), within m marginal.
@@ -32,6 +33,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from gametheory.errors import OptionError
@@ -156,6 +158,17 @@ def _curvature_verdict(low: float, high: float, margin: float) -> str:
     return "marginal"
 
 
+PRODUCT_NOISE = 10.0
+"""Proofs on the dense Jacobian hold for every matrix within ``PRODUCT_NOISE * eps * ||J||_F``
+(eps of the game's dtype): the rounding level of the products that built it. An estimate
+(autodiff gives no a-priori bound); beyond it, "certified" is about the Jacobian as computed."""
+
+
+def product_noise(matrix, dtype: torch.dtype) -> float:
+    """The perturbation the dense proofs allow for (``PRODUCT_NOISE``)."""
+    return PRODUCT_NOISE * torch.finfo(dtype).eps * float(np.linalg.norm(matrix))
+
+
 def _dense_spectrum(op, game: NeuralGame, k: int, top_k: int, zero_tol: float,
                     progress: Progress | None) -> _Spectrum:
     """Every spectral verdict from one dense matrix of the spectrum operator (J or J^T: same
@@ -170,7 +183,8 @@ def _dense_spectrum(op, game: NeuralGame, k: int, top_k: int, zero_tol: float,
     left = leftmost.eigenvalues[0]
     margin = max(leftmost.residuals[0], zero_tol * radius)
     sign = _sign(left.real, margin)
-    certificate = lyapunov_inertia(matrix)
+    noise = product_noise(matrix, game.dtype)
+    certificate = lyapunov_inertia(matrix, noise)
     notes = []
     if certificate.verdict is None:
         stable = None if sign == 0 else sign > 0
@@ -189,7 +203,7 @@ def _dense_spectrum(op, game: NeuralGame, k: int, top_k: int, zero_tol: float,
         result = dense_eigen(block, len(block), "SA", symmetric=True)
         low, high = result.eigenvalues[0].real, result.eigenvalues[-1].real
         residual = max(result.residuals[0], result.residuals[-1])
-        proved, proof = hessian_certificate(block)
+        proved, proof = hessian_certificate(block, noise)
         verdict = proved or _curvature_verdict(
             low, high, max(residual, zero_tol * max(abs(low), abs(high))))
         players.append(PlayerCurvature(name, low, high, residual, verdict, bool(proved), proof))
