@@ -123,6 +123,32 @@ def lyapunov_inertia(j: np.ndarray, perturbation: float = 0.0) -> Certificate:
     return not_certified("P is neither verified positive definite nor verified indefinite")
 
 
+SHIFT_FRACTIONS = (0.5, 0.25, 0.75)
+
+
+def stability_certificate(j: np.ndarray, real_parts: np.ndarray,
+                          perturbation: float = 0.0) -> Certificate:
+    """A proof of J's stability verdict: ``lyapunov_inertia`` of J, or, where J's computed
+    eigenvalues have real parts ``< 0``, of ``J + s I`` with ``0 <= s < -min Re l``: an
+    eigenvalue of J + s I with Re < 0 is one of J with Re < -s <= 0, and the shift moves
+    eigenvalues near the axis (dead units, symmetries: common in GANs, and fatal to P's
+    conditioning) away from it. Shifts tried: ``-min Re l`` times ``SHIFT_FRACTIONS`` (measured
+    on a float32 MLP GAN with 79 zero eigenvalues: every fraction in [0.1, 0.9] gave a proof,
+    the midpoints of the widest gaps between real parts did not)."""
+    left = float(np.min(real_parts))
+    if left < 0:
+        reasons = []
+        for fraction in SHIFT_FRACTIONS:
+            shift = -left * fraction
+            shifted = lyapunov_inertia(j + shift * np.eye(len(j)), perturbation)
+            if shifted.verdict is False:
+                return Certificate("lyapunov", False, f"for J + {shift:.3g} I: {shifted.reason}; "
+                                   f"so J has an eigenvalue with Re < {-shift:.3g}")
+            reasons.append(f"shift {shift:.3g}: {shifted.reason}")
+        return not_certified("; ".join(reasons))
+    return lyapunov_inertia(j, perturbation)
+
+
 def hessian_certificate(h: np.ndarray, perturbation: float = 0.0) -> tuple[str, Certificate]:
     """What is proved about a symmetric matrix (a player's Hessian) and every symmetric matrix
     within ``perturbation`` of it: ``("minimum" | "maximum" | "saddle" | "not a minimum" | "",

@@ -37,7 +37,8 @@ import numpy as np
 import torch
 
 from gametheory.errors import OptionError
-from neural.certificates import Certificate, hessian_certificate, lyapunov_inertia, not_certified
+from neural.certificates import (Certificate, hessian_certificate, not_certified,
+                                 stability_certificate)
 from neural.eigen import (DENSE_BUDGET, EXP_BUDGET, EigenResult, Progress, confirm_leftmost,
                           dense_eigen, dense_matrix, hessian_extremes, leftmost_eigenvalues,
                           top_eigenvalues)
@@ -177,14 +178,15 @@ def _dense_spectrum(op, game: NeuralGame, k: int, top_k: int, zero_tol: float,
     first = op.products
     matrix = dense_matrix(op, progress)
     products = op.products - first
-    top = dense_eigen(matrix, top_k, "LM", products=products)
-    leftmost = dense_eigen(matrix, k, "SR")
+    system = np.linalg.eig(matrix)
+    top = dense_eigen(matrix, top_k, "LM", products=products, system=system)
+    leftmost = dense_eigen(matrix, k, "SR", system=system)
     radius = abs(top.eigenvalues[0])
     left = leftmost.eigenvalues[0]
     margin = max(leftmost.residuals[0], zero_tol * radius)
     sign = _sign(left.real, margin)
     noise = product_noise(matrix, game.dtype)
-    certificate = lyapunov_inertia(matrix, noise)
+    certificate = stability_certificate(matrix, system[0].real, noise)
     notes = []
     if certificate.verdict is None:
         stable = None if sign == 0 else sign > 0

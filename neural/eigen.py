@@ -180,15 +180,15 @@ def dense_matrix(op: GameOperator, progress: Progress | None = None) -> np.ndarr
 
 
 def dense_eigen(matrix: np.ndarray, k: int, which: str, symmetric: bool = False,
-                products: int = 0) -> EigenResult:
+                products: int = 0, system: tuple | None = None) -> EigenResult:
     """The k eigenvalues of a dense matrix ordered by ``which`` (LAPACK), with residuals;
-    ``symmetric``: of its symmetric part (a Hessian). ``products``: what building it cost."""
+    ``symmetric``: of its symmetric part (a Hessian). ``products``: what building it cost.
+    ``system``: its eigenvalues and eigenvectors if already computed (``np.linalg.eig``)."""
     if symmetric:
         matrix = (matrix + matrix.T) / 2
-        lam, vec = np.linalg.eigh(matrix)
-    else:
-        lam, vec = np.linalg.eig(matrix)
-    lam, vec = _select(lam, vec, which, min(k, len(lam)))
+    if system is None:
+        system = np.linalg.eigh(matrix) if symmetric else np.linalg.eig(matrix)
+    lam, vec = _select(*system, which, min(k, len(system[0])))
     res = [float(np.linalg.norm(matrix @ vec[:, j] - lam[j] * vec[:, j]) / np.linalg.norm(vec[:, j]))
            for j in range(len(lam))]
     return EigenResult(which, k, tuple(complex(l) for l in lam), tuple(res), True, "dense",

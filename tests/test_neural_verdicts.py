@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from neural.certificates import hessian_certificate, lyapunov_inertia, positive_definite
+from neural.certificates import (hessian_certificate, lyapunov_inertia, positive_definite,
+                                 stability_certificate)
 from neural.classify import classify_state
 from neural.game import NeuralGame
 from neural.losses import gan_loss, gradient_penalty
@@ -119,6 +120,34 @@ def test_short_jordan_chain_is_proved_stable():
 ])
 def test_lyapunov_inertia_on_planted_spectra(jac, verdict):
     assert lyapunov_inertia(jac).verdict is verdict
+
+
+def test_shifted_lyapunov_proves_instability_despite_zero_eigenvalues():
+    """Zero eigenvalues (dead units in a GAN) make J singular and P unbounded; the proof of an
+    eigenvalue with Re < 0 goes through J + s I instead."""
+    pairs = [(-0.3, 2.0, -2.0, -0.3)] + [(0.0, 0.0, 0.0, 0.0)] * 10 + [(1.0, 5.0, -5.0, 1.0)] * 9
+    jac = planted_jacobian(np.array(pairs), seed=5)
+    real = np.linalg.eigvals(jac).real
+    assert lyapunov_inertia(jac).verdict is None
+    proof = stability_certificate(jac, real, perturbation=1e-6)
+    assert proof.kind == "lyapunov" and proof.verdict is False and "J + 0.15 I" in proof.reason
+
+
+def test_float32_gan_instability_is_proved_against_independent_eigenvalues():
+    """An MLP GAN in float32 (many zero eigenvalues): the dense verdict is proved, allowing for
+    the products' rounding, and agrees with eigenvalues of the Jacobian from torch.func."""
+    from neural.operators import dense_jacobian
+    from test_neural_eigen import FLOAT32_GAME
+
+    namespace: dict = {}
+    exec(FLOAT32_GAME, namespace)
+    game = namespace["float32_game"]()
+    report = classify_state(game, grad_tol=1e9)
+    independent = np.linalg.eigvals(dense_jacobian(game).double().numpy())
+    assert min(independent.real) < -0.1
+    assert report.stable_linearisation is False and report.stability_certified
+    assert report.certificate.kind == "lyapunov"
+    assert report.leftmost_eigenvalue.real == pytest.approx(min(independent.real), abs=1e-4)
 
 
 def test_rump_positive_definiteness_test():
