@@ -70,14 +70,39 @@ def test_all_stable_control_reports_the_true_leftmost():
     assert report.certificate.kind == "lyapunov" and report.certificate.verdict is True
 
 
-def test_exponential_confirmation_separates_a_left_pair_among_rotations():
-    """A Krylov (beyond-budget) classification: the leftmost pair -0.5 +- 50.5i hidden among
-    Re in [0.5, 1], Im up to 100 is found (indicative) and stability is never claimed."""
-    pairs = rotation_pairs(100, (-0.5, 50.5), low=0.5)
-    jac = planted_jacobian(pairs, seed=4)
-    report = classify_state(stationary_game(jac), dense_budget=0, exp_budget=20_000)
-    assert report.lssp is False and not report.lssp_certified
-    assert report.leftmost_eigenvalue.real == pytest.approx(-0.5, abs=1e-7)
+def test_exponential_operator_matches_expm():
+    import scipy.linalg
+
+    from neural.operators import ExponentialOperator
+
+    jac = planted_jacobian(rotation_pairs(20, (0.3, 7.0)), seed=2)
+    op = JacobianOperator(stationary_game(jac))
+    u = np.random.default_rng(0).standard_normal(40)
+    radius = max(abs(np.linalg.eigvals(jac)))
+    ours = ExponentialOperator(op, 0.5, 0.2, radius + 0.2).matvec(torch.tensor(u)).numpy()
+    exact = scipy.linalg.expm(-0.5 * (jac - 0.2 * np.eye(40))) @ u
+    assert np.linalg.norm(ours - exact) <= 1e-12 * np.linalg.norm(exact)
+
+
+def test_exponential_confirmation_finds_the_pair_a_krylov_solve_missed():
+    """Started from the issue's wrong answer (the largest-modulus pair reported as leftmost),
+    the solve on exp(-t (J - s I)) finds the pair -0.5 +- 15.5i hidden among Re in [0.5, 1],
+    Im up to 30."""
+    from neural.eigen import EigenResult, confirm_leftmost
+
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(0.5, 1.0, 60), rng.uniform(0.0, 30.0, 60)
+    x[0], y[0] = -0.5, 15.5
+    jac = planted_jacobian(np.array([(a, b, -b, a) for a, b in zip(x, y)]), seed=1)
+    op = JacobianOperator(stationary_game(jac))
+    spectrum = np.linalg.eigvals(jac)
+    far = complex(spectrum[np.argmax(abs(spectrum))])
+    radius = abs(far)
+    wrong = EigenResult("SR", 2, (far, far.conjugate()), (1e-9, 1e-9), True, "arpack", 0, radius)
+    result = confirm_leftmost(op, wrong, radius, None, 8000)
+    assert result.converged and result.method == "arpack+exp" and result.resolution < 2
+    assert result.eigenvalues[0] == pytest.approx(complex(-0.5, 15.5), abs=1e-8) or \
+        result.eigenvalues[0] == pytest.approx(complex(-0.5, -15.5), abs=1e-8)
 
 
 def jordan_chain(n: int) -> np.ndarray:
