@@ -39,8 +39,13 @@ def hidden_pair_game():
     return stationary_game(planted_jacobian(rotation_pairs(260, (-0.001, 50.5)), seed=3))
 
 
-def test_hidden_left_pair_among_rotations_is_found_and_proved(hidden_pair_game):
-    report = classify_state(hidden_pair_game)
+@pytest.fixture(scope="module")
+def hidden_pair_report(hidden_pair_game):
+    return classify_state(hidden_pair_game)
+
+
+def test_hidden_left_pair_among_rotations_is_found_and_proved(hidden_pair_report):
+    report = hidden_pair_report
     assert report.leftmost.method == "dense"
     assert report.leftmost_eigenvalue.real == pytest.approx(-0.001, abs=1e-9)
     assert abs(report.leftmost_eigenvalue.imag) == pytest.approx(50.5, abs=1e-9)
@@ -59,6 +64,19 @@ def test_krylov_never_calls_the_hidden_pair_stable(hidden_pair_game):
     assert report.leftmost.method == "arpack+exp" and not report.leftmost.converged
     assert report.lssp is None and not report.lssp_certified
     assert any("undecided" in note for note in report.notes)
+
+
+def test_text_rendering_names_the_certificates(hidden_pair_report):
+    from rich.console import Console
+
+    from neural.render import print_classification
+
+    console = Console(record=True, width=200)
+    print_classification(hidden_pair_report, "planted [hidden] pair", console)
+    text = console.export_text()
+    assert "stability certificate" in text and "lyapunov proof" in text
+    assert "planted [hidden] pair" in text  # user text is escaped, not eaten as markup
+    assert "player G Hessian" in text and "proof" in text
 
 
 def test_all_stable_control_reports_the_true_leftmost():
