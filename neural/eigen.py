@@ -295,7 +295,7 @@ def leftmost_eigenvalues(op: GameOperator, k: int = 6, *, radius: float | None =
                          progress: Progress | None = None) -> EigenResult:
     """The k eigenvalues of smallest real part (module docstring): dense up to ``dense_below``;
     else a shifted ARPACK solve, confirmed on ``exp(-t (A - s I))`` within ``exp_budget``
-    products (0: no confirmation; the result then has no ``resolution``).
+    products (0, or a symmetric A: no confirmation; the result then has no ``resolution``).
     ``radius``: a known spectral radius (e.g. from a top-k solve) saves its estimate."""
     _check_k(op, k)
     if op.shape[0] <= max(dense_below, k + 2):
@@ -304,8 +304,8 @@ def leftmost_eigenvalues(op: GameOperator, k: int = 6, *, radius: float | None =
     radius = spectral_radius(op, progress) if radius is None else radius
     shift = radius * 1.01 if radius > 0 else 1.0
     shifted = _krylov(op, k, "SR", tol, ncv, maxiter, progress, shift, first)
-    if exp_budget <= 0 or not shifted.eigenvalues or radius <= 0:
-        return shifted
+    if exp_budget <= 0 or op.symmetric or not shifted.eigenvalues or radius <= 0:
+        return shifted  # a symmetric spectrum is real: no rotation to hide behind
     return confirm_leftmost(op, shifted, radius, tol, exp_budget, progress)
 
 
