@@ -321,15 +321,17 @@ class _BudgetSpent(Exception):
 def confirm_leftmost(op: GameOperator, shifted: EigenResult, radius: float, tol: float | None,
                      budget: int, progress: Progress | None = None) -> EigenResult:
     """ARPACK 'LM' on ``E = exp(-t (A - s I))``, s the leftmost real part of ``shifted`` (a
-    shifted SR solve) and ``t`` the largest the ``budget`` of products with A allows (at most
-    300 / span, so that E stays finite); the eigenvalues of A are the Rayleigh quotients of E's
+    shifted SR solve) and ``t`` the largest the ``budget`` of products with A allows (E costs
+    ~``2 STEP t span`` products; at most ``log(dtype max) / (4 span)``: E's entries, up to
+    ``exp(2 t span)``, stay finite); the eigenvalues of A are the Rayleigh quotients of E's
     eigenvectors. Merged with ``shifted``'s pairs; ``converged`` only if E's solve converged
     within the budget. ``resolution = 1/t``: an eigenvalue further left than the reported ones
     by more than that would dominate E."""
     k, n = shifted.k, op.shape[0]
     sigma = min(l.real for l in shifted.eigenvalues)
     span = radius + abs(sigma)  # bounds the spectral radius of A - sigma I
-    t = min(budget / (EXP_APPLIES * 2 * ExponentialOperator.STEP * span), 300.0 / span)
+    t = min(budget / (EXP_APPLIES * 2 * ExponentialOperator.STEP * span),
+            math.log(torch.finfo(op.dtype).max) / (4 * span))
     exp_op = ExponentialOperator(op, t, sigma, span).to_scipy()
     start = op.products
 
@@ -399,7 +401,11 @@ def hessian_extremes(op: GameOperator, k: int = 1, *, tol: float | None = None,
     if not op.symmetric:
         raise OptionError("hessian_extremes needs a symmetric operator")
     if op.shape[0] <= max(dense_below, k + 2):
-        return _dense(op, k, "LA", progress), _dense(op, k, "SA", progress)
+        first = op.products
+        matrix = dense_matrix(op, progress)  # once for both ends
+        system = np.linalg.eigh((matrix + matrix.T) / 2)
+        return (dense_eigen(matrix, k, "LA", True, op.products - first, system),
+                dense_eigen(matrix, k, "SA", True, 0, system))
     largest = _krylov(op, k, "LA", tol, None, None, progress)
     top = max((l.real for l in largest.eigenvalues), default=0.0)
     shift = top + 0.01 * abs(top) if top else 1.0  # past the top: A - shift I is never 0
