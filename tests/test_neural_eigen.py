@@ -158,9 +158,9 @@ from neural.game import NeuralGame
 
 def float32_game():
     torch.manual_seed(0)
-    gen = torch.nn.Sequential(torch.nn.Linear(4, 30), torch.nn.ReLU(), torch.nn.Linear(30, 1))
-    disc = torch.nn.Sequential(torch.nn.Linear(1, 30), torch.nn.ReLU(), torch.nn.Linear(30, 1))
-    data = [(torch.randn(64, 4), torch.randn(64, 1))]
+    gen = torch.nn.Sequential(torch.nn.Linear(4, 20), torch.nn.ReLU(), torch.nn.Linear(20, 1))
+    disc = torch.nn.Sequential(torch.nn.Linear(1, 20), torch.nn.ReLU(), torch.nn.Linear(20, 1))
+    data = [(torch.randn(32, 4), torch.randn(32, 1))]
     softplus = torch.nn.functional.softplus
 
     def loss(players, batch):
@@ -177,7 +177,7 @@ from neural.operators import JacobianOperator
 
 def solves(game):
     op = lambda: JacobianOperator(game, transpose=True)
-    return {"left": leftmost_eigenvalues(op(), k=2, dense_below=0, exp_budget=400),
+    return {"left": leftmost_eigenvalues(op(), k=2, dense_below=0, exp_budget=300),
             "top": top_eigenvalues(op(), k=4, dense_below=0)}
 
 def fingerprint(result):
@@ -206,7 +206,7 @@ def test_float32_krylov_solves_are_a_function_of_the_operator():
     first = {key: fingerprint(r) for key, r in solves(game).items()}
     op = lambda: JacobianOperator(game, transpose=True)  # noqa: E731
     reverse_top = fingerprint(top_eigenvalues(op(), k=4, dense_below=0))  # the other order
-    reverse_left = fingerprint(leftmost_eigenvalues(op(), k=2, dense_below=0, exp_budget=400))
+    reverse_left = fingerprint(leftmost_eigenvalues(op(), k=2, dense_below=0, exp_budget=300))
     assert first == {"left": reverse_left, "top": reverse_top}
     assert first["left"][3] == first["top"][3] == SEED
     root = Path(__file__).resolve().parent.parent
