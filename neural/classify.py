@@ -60,8 +60,8 @@ class PlayerCurvature:
     max_eigenvalue: float
     residual: float
     verdict: str  # "minimum" | "saddle" | "maximum" | "not a minimum" | "marginal"
-    certified: bool
-    certificate: Certificate
+    certified: bool  # the verdict itself is proved
+    certificate: Certificate  # verdict True: positive definite proved; False: not (a proof)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "min_eigenvalue": self.min_eigenvalue,
@@ -233,13 +233,12 @@ def _krylov_player(game: NeuralGame, name: str, omega, zero_tol: float,
     residual = max(smallest.residuals[0], largest.residuals[0])
     margin = margin_of((largest, smallest))
     verdict = _curvature_verdict(low, high, margin)
-    if verdict in ("saddle", "maximum") and (verdict == "saddle" or largest.converged):
-        certificate = Certificate("residual", False, f"symmetric: an eigenvalue lies within the "
-                                  f"residual {residual:.2g} of {low:.3g} < 0")
+    if verdict in ("saddle", "maximum"):  # proves a negative eigenvalue, and for a saddle a
+        certificate = Certificate("residual", False, f"symmetric: an eigenvalue lies within "
+                                  f"the residual {residual:.2g} of {low:.3g} < 0")  # positive one
     else:
         certificate = not_certified("a Lanczos solve cannot rule out an unseen eigenvalue")
-    return PlayerCurvature(name, low, high, residual, verdict, certificate.kind != "none",
-                           certificate)
+    return PlayerCurvature(name, low, high, residual, verdict, verdict == "saddle", certificate)
 
 
 def _krylov_spectrum(op, game: NeuralGame, omega, k: int, top_k: int, zero_tol: float,
@@ -310,8 +309,8 @@ def classify_state(game: NeuralGame, omega: torch.Tensor | None = None, *, k: in
     verdicts = [p.verdict for p in players]
     spectral_dne = (False if any(v in ("saddle", "maximum", "not a minimum") for v in verdicts)
                     else True if all(v == "minimum" for v in verdicts) else None)
-    dne_certified = (all(p.certified for p in players) if spectral_dne
-                     else any(p.certified and p.verdict != "minimum" for p in players)
+    dne_certified = (all(p.certificate.verdict is True for p in players) if spectral_dne
+                     else any(p.certificate.verdict is False for p in players)
                      if spectral_dne is False else False)
     if stationary:
         lssp, lssp_certified = stable, stability_certified
