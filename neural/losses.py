@@ -19,6 +19,14 @@ deterministic analysis of ``neural.game.NeuralGame``::
                    x^ = eps x + (1 - eps) x~ (x~ not detached: L_D is a function of both players)
 
 All terms are averages over the batch.
+
+The penalty's norm: ``(||g|| - 1)^2 = ||g||^2 - 2 ||g|| + 1`` is not differentiable at ``g = 0``
+(a critic with zero output weights, or with every unit off around a sample), and autograd's
+double backward of ``torch.norm`` there is NaN (0/0), which poisoned every Jacobian product.
+``_norm`` is the same function away from 0 and takes, at exactly 0, the minimal-norm
+subgradient 0 of ``||.||`` with zero curvature (the norm's Hessian ``(I - n n^T)/||g||`` is
+replaced by 0): the penalty then acts like ``||g||^2 + 1`` at such a sample, finite to every
+order.
 """
 from __future__ import annotations
 
@@ -38,13 +46,23 @@ GameLoss = Callable[[Mapping[str, Callable], Mapping[str, torch.Tensor]], dict]
 def gradient_penalty(discriminator: Callable, real: torch.Tensor, fake: torch.Tensor,
                      eps: torch.Tensor) -> torch.Tensor:
     """Mean of (||grad_x^ D(x^)||_2 - 1)^2 at x^ = eps real + (1 - eps) fake (Gulrajani et al.
-    2017), differentiable in both players' parameters (create_graph)."""
+    2017), differentiable in both players' parameters (create_graph); finite derivatives where
+    the gradient is exactly zero (module docstring)."""
     eps = eps.view(-1, *([1] * (real.dim() - 1)))
     mixed = eps * real + (1 - eps) * fake
     if not mixed.requires_grad:
         mixed = mixed.detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(discriminator(mixed).sum(), mixed, create_graph=True)
-    return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
+    return (_norm(grad.flatten(1)) - 1).pow(2).mean()
+
+
+def _norm(rows: torch.Tensor) -> torch.Tensor:
+    """Euclidean norm of each row, with finite derivatives of every order at a zero row (module
+    docstring): ``sqrt`` sees 1 instead of 0 there and ``where`` passes no gradient to it."""
+    squares = rows.pow(2).sum(dim=1)
+    zero = squares == 0
+    return torch.where(zero, torch.zeros_like(squares),
+                       torch.where(zero, torch.ones_like(squares), squares).sqrt())
 
 
 def gan_loss(kind: str, gp_weight: float = 10.0) -> GameLoss:

@@ -7,8 +7,9 @@ import math
 from pathlib import Path
 
 import numpy as np
-from rich.markup import escape
 
+from gametheory.render import escape
+from neural.certificates import Certificate
 from neural.classify import NeuralClassification
 from neural.eigen import EigenResult
 from neural.path_angle import PathAngle
@@ -56,16 +57,26 @@ def print_eigen(result: EigenResult, label: str, block: str, console) -> None:
     console.print(table)
     status = "converged" if result.converged else "[red]NOT converged[/]"
     console.print(f"{status}; {result.products} operator products"
-                  + (f"; spectral shift {result.shift:.4g}" if result.shift else ""))
+                  + (f"; spectral shift {result.shift:.4g}" if result.shift else "")
+                  + (f"; start vector seed {result.seed}" if result.seed is not None else ""))
+    if result.transform:
+        console.print(f"leftmost confirmed on {escape(result.transform)} (real-part resolution "
+                      f"{result.resolution:.3g})")
     for note in result.notes:
         console.print(f"[yellow]note:[/] {escape(note)}")
 
 
 def _verdict(value: bool | None, certified: bool, yes: str, no: str) -> str:
     if value is None:
-        return "[yellow]inconclusive (marginal)[/]"
+        return "[yellow]undecided (marginal or unresolved)[/]"
     text = f"[green]{yes}[/]" if value else f"[red]{no}[/]"
     return f"{text} ({'certified' if certified else 'indicative'})"
+
+
+def _certificate(certificate: Certificate) -> str:
+    """``kind: reason`` of a proof, or ``not certified: reason``."""
+    kind = "not certified" if certificate.kind == "none" else f"{certificate.kind} proof"
+    return f"{kind}: {escape(certificate.reason)}"
 
 
 def print_classification(report: NeuralClassification, label: str, console) -> None:
@@ -83,6 +94,7 @@ def print_classification(report: NeuralClassification, label: str, console) -> N
                                                      f"{report.leftmost.residuals[0]:.2e}, {report.leftmost.method})"))
     table.add_row("linearisation", _verdict(report.stable_linearisation, report.stability_certified,
                                             "stable", "unstable"))
+    table.add_row("stability certificate", _certificate(report.certificate))
     table.add_row("LSSP", _verdict(report.lssp, report.lssp_certified, "yes", "no"))
     for p in report.players:
         color = {"minimum": "green", "marginal": "yellow"}.get(p.verdict, "red")
@@ -90,7 +102,8 @@ def print_classification(report: NeuralClassification, label: str, console) -> N
                       f"[{color}]{escape(p.verdict)}[/] "
                       + escape(f"({'certified' if p.certified else 'indicative'}): eigenvalues in "
                                f"[{p.min_eigenvalue + 0.0:.4g}, {p.max_eigenvalue + 0.0:.4g}], "
-                               f"residual {p.residual:.1e}"))
+                               f"residual {p.residual:.1e}")
+                      + f"; {_certificate(p.certificate)}")
     table.add_row("DNE", _verdict(report.dne, report.dne_certified, "yes", "no"))
     ratio = "inf (pure rotation)" if math.isinf(report.max_rotation_ratio) else f"{report.max_rotation_ratio:.4g}"
     table.add_row("rotation (indicative)", f"max |Im l| = {report.max_imag:.4g}, max |Im l / Re l| = {ratio}")
