@@ -391,6 +391,15 @@ def neural_options(device: str, dtype: str):
     return {"device": torch.device(device), "dtype": dtypes[dtype]}
 
 
+EXP_BUDGET_HELP = ("Products with J spent confirming the leftmost eigenvalues on exp(-tJ) beyond the "
+                   "dense budget (default 10000); a spectrum it cannot resolve is reported undecided.")
+
+
+def given(**options) -> dict:
+    """The options the user set (None means: the library's default)."""
+    return {name: value for name, value in options.items() if value is not None}
+
+
 @neural_app.command("eigs")
 @user_errors
 def neural_eigs(
@@ -405,6 +414,9 @@ def neural_eigs(
     plot: str = typer.Option(None, "--plot", help="Write the eigenvalues in the complex plane to FILE (png/pdf/svg)."),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     dtype: str = typer.Option("auto", "--dtype", help=DTYPE_HELP),
+    dense_budget: int = typer.Option(None, "--dense-budget", min=0, help="Dense eigenvalues up to N parameters "
+                                     "(default 512 for LM/LI, 2048 for SR; memory 8 N^2 bytes)."),
+    exp_budget: int = typer.Option(None, "--exp-budget", min=0, help=EXP_BUDGET_HELP),
 ) -> None:
     """Top-k eigenvalues of the game Jacobian (or of a player's Hessian), matrix-free.
 
@@ -431,7 +443,8 @@ def neural_eigs(
         raise OptionError(f"--block must be game or a player ({', '.join(game.player_names)}), got {block!r}")
     with warnings.catch_warnings(), render.progress_bar(f"eigs {which}: products", console(stderr=True)) as advance:
         warnings.simplefilter("ignore", RuntimeWarning)
-        result = top_eigenvalues(op, k=k, which=which, progress=advance)
+        result = top_eigenvalues(op, k=k, which=which, progress=advance,
+                                 **given(dense_below=dense_budget, exp_budget=exp_budget))
     if plot:
         render.save_eigen_plot(result, plot, f"{resolved.label}: {block}, {which}")
     if as_json:
@@ -449,6 +462,10 @@ def neural_classify(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     dtype: str = typer.Option("auto", "--dtype", help=DTYPE_HELP),
+    dense_budget: int = typer.Option(None, "--dense-budget", min=0, help="Use the dense Jacobian (all "
+                                     "eigenvalues, Lyapunov/Cholesky proofs) up to N parameters (default "
+                                     "2048; memory 8 N^2 bytes); beyond, Krylov solves, at most indicative."),
+    exp_budget: int = typer.Option(None, "--exp-budget", min=0, help=EXP_BUDGET_HELP),
 ) -> None:
     """Is the state a stationary point, an LSSP (leftmost eigenvalue of J), a DNE (each player's
     smallest Hessian eigenvalue)? How much rotation? Each verdict says certified or indicative."""
@@ -464,7 +481,8 @@ def neural_classify(
     resolved = resolve_target(target, point, **neural_options(device, dtype))
     with warnings.catch_warnings(), render.progress_bar("classify: products", console(stderr=True)) as advance:
         warnings.simplefilter("ignore", RuntimeWarning)
-        report = classify_state(resolved.game, grad_tol=grad_tol, progress=advance)
+        report = classify_state(resolved.game, grad_tol=grad_tol, progress=advance,
+                                **given(dense_budget=dense_budget, exp_budget=exp_budget))
     if as_json:
         emit_json({**report.to_dict(), "target": resolved.label})
     else:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import keyword
 import re
-import sys
 from pathlib import Path
 
 import sympy as sp
@@ -27,10 +26,7 @@ from .errors import GameError, GameFileError
 from .game import Game, Player
 from .parsing import FUNCTIONS, CONSTANTS, parse_expression, parse_number
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+import tomllib
 
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _TOP_KEYS = {"name", "description", "constants", "players"}

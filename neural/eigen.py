@@ -30,14 +30,13 @@ residual proves nothing about A's own eigenvalues (a pseudo-eigenvalue): proofs 
 (LAPACK). Non-convergence returns the converged pairs, ``converged=False`` and a warning, never
 a silent wrong answer.
 
-Determinism: every ARPACK solve starts from the seeded vector ``start_vector(n)`` and, on scipy
-releases whose ARPACK draws its restart vectors in Python (scipy >= 1.17, ``rng=``), from a
-generator seeded with ``SEED`` too, so that a solve is a function of the operator alone (same
-answer in any process and call order). The seed is recorded in the result.
+Determinism: every ARPACK solve starts from the seeded vector ``start_vector(n)`` and draws its
+restart vectors from a generator seeded with ``SEED`` (``rng=``; scipy >= 1.17, whose ARPACK takes
+them from Python), so that a solve is a function of the operator alone (same answer in any
+process and call order). The seed is recorded in the result.
 """
 from __future__ import annotations
 
-import inspect
 import math
 import warnings
 from collections.abc import Callable
@@ -69,10 +68,9 @@ DENSE_BUDGET = 2048
 products, 8 n^2 bytes: 32 MiB at 2048) gives every eigenvalue and admits proofs
 (``neural.certificates``), where a Krylov solve can miss an eigenvalue hidden among rotations."""
 SEED = 0
-"""Seed of every ARPACK start vector (and of ARPACK's restart generator where scipy takes one)."""
+"""Seed of every ARPACK start vector and of ARPACK's restart generator."""
 EXP_BUDGET = 10_000
 """Default product budget of the exponential leftmost solve (``ExponentialOperator``)."""
-_ARPACK_RNG = "rng" in inspect.signature(spla.eigs).parameters
 
 
 @dataclass(frozen=True)
@@ -152,10 +150,7 @@ def start_vector(n: int) -> np.ndarray:
 
 def _arpack_seeding(n: int) -> dict:
     """Keyword arguments that make ARPACK a function of the operator alone (module docstring)."""
-    seeding = {"v0": start_vector(n)}
-    if _ARPACK_RNG:
-        seeding["rng"] = np.random.default_rng(SEED)
-    return seeding
+    return {"v0": start_vector(n), "rng": np.random.default_rng(SEED)}
 
 
 def _check_k(op: GameOperator, k: int) -> None:
@@ -264,10 +259,10 @@ class _Counting(spla.LinearOperator):
 def top_eigenvalues(op: GameOperator, k: int = 20, which: str = "LM", *,
                     tol: float | None = None, ncv: int | None = None,
                     maxiter: int | None = None, dense_below: int | None = None,
-                    progress: Progress | None = None) -> EigenResult:
+                    exp_budget: int = EXP_BUDGET, progress: Progress | None = None) -> EigenResult:
     """The k eigenvalues of largest magnitude (``LM``) or imaginary part (``LI``), or the k
-    leftmost (``SR``, via ``leftmost_eigenvalues``). ``dense_below`` defaults to
-    ``DENSE_BELOW`` (LM, LI) or ``DENSE_BUDGET`` (SR)."""
+    leftmost (``SR``, via ``leftmost_eigenvalues``, with ``exp_budget``). ``dense_below``
+    defaults to ``DENSE_BELOW`` (LM, LI) or ``DENSE_BUDGET`` (SR)."""
     _check_k(op, k)
     if which not in WHICH:
         raise OptionError(f"which must be one of {', '.join(WHICH)}, got {which!r}")
@@ -276,7 +271,8 @@ def top_eigenvalues(op: GameOperator, k: int = 20, which: str = "LM", *,
                           "use LM or SR")
     if which == "SR":
         return leftmost_eigenvalues(op, k, tol=tol, ncv=ncv, maxiter=maxiter, progress=progress,
-                                    dense_below=DENSE_BUDGET if dense_below is None else dense_below)
+                                    dense_below=DENSE_BUDGET if dense_below is None else dense_below,
+                                    exp_budget=exp_budget)
     if op.shape[0] <= max(DENSE_BELOW if dense_below is None else dense_below, k + 2):
         return _dense(op, k, which, progress)
     return _krylov(op, k, which, tol, ncv, maxiter, progress)
