@@ -103,8 +103,8 @@ def classify_point(game: Game, point: Mapping[sp.Symbol, sp.Expr]) -> PointRepor
     values = tuple(sp.sympify(point[s]) for s in game.params)
     exact = all(is_exact_number(v) for v in values)
     subs = dict(zip(game.params, values))
-    jacobian = game.jacobian.subs(subs)
-    field = game.vector_field.subs(subs)
+    jacobian = game.jacobian.xreplace(subs)  # numbers for symbols: xreplace, not the much slower subs
+    field = game.vector_field.xreplace(subs)
     if exact:
         jacobian = jacobian.applyfunc(lambda e: sp.radsimp(sp.expand(e)))
         stationary = all(is_zero(c) for c in field)

@@ -48,9 +48,10 @@ def exact_domain(entries: Sequence[sp.Expr]):
             domain, elements = construct_domain(entries, extension=True)
         except (sp.PolynomialError, NotImplementedError):  # pragma: no cover - sympy cannot build Q(a)
             return None
-        if domain.is_QQ or domain.is_ZZ or domain.is_AlgebraicField:
-            field = domain.get_field()
-            return field, [field.convert_from(e, domain) for e in elements]
+        if domain.is_AlgebraicField or domain.is_QQ:
+            return domain, elements
+        if domain.is_ZZ:
+            return domain.get_field(), [domain.get_field().convert_from(e, domain) for e in elements]
     parts = [sp.fraction(sp.together(e)) for e in entries]
     try:
         polys, opt = sp.parallel_poly_from_expr([p for pair in parts for p in pair], extension=True)
