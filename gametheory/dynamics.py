@@ -89,6 +89,8 @@ def _schur_decision(poly: sp.Poly) -> tuple[str, str]:
     q = moebius(poly.as_expr(), X)
     reflected = sp.Poly(q.as_expr().subs(sp.Symbol("s"), -X), X, domain=poly.domain)
     decision = decide_stability(reflected)
+    if decision.verdict == "undecided":
+        return "undecided", f"undecided (Schur-Cohn via Moebius transform + Routh-Hurwitz): {decision.reason}"
     verdict = {"LSSP": "converges", "unstable": "diverges", "marginal": "marginal"}[decision.verdict]
     if on_circle and verdict == "converges":
         verdict = "marginal"
@@ -108,7 +110,8 @@ def local_convergence(method: Method, jacobian, slices: Sequence[slice]) -> Conv
         poly = characteristic_polynomial(update_jacobian(method, jacobian, slices))
         if poly is not None:
             verdict, reason = _schur_decision(poly)
-            return Convergence(method, radius, verdict, True, reason)
+            if verdict != "undecided":
+                return Convergence(method, radius, verdict, True, reason)
     if abs(radius - 1) <= 1e-9:
         verdict = "marginal"
     else:
@@ -283,7 +286,22 @@ def eigenvalue_radius_map(method: Method, re: np.ndarray, im: np.ndarray) -> np.
     return np.abs(np.linalg.eigvals(matrices)).max(axis=-1).reshape(len(im), len(re))
 
 
+def lemma4_steps(method: Method, step, jacobian, slices: Sequence[slice]) -> StepAnalysis:
+    """Plain SimGD's stable set is Lemma 4's ``(0, h*)``: taken from the classification's own
+    :class:`~gametheory.stepsize.StepSize`, so that ``classify``'s ``max_step_size`` and
+    ``stepsize``'s ``stable_interval`` are one computation; only the optimal h is computed here."""
+    j = np.array(sp.Matrix(jacobian).evalf(30).tolist(), dtype=float) if _is_exact(jacobian) else np.asarray(jacobian, float)
+    intervals = () if step.max_step_size is None else ((0.0, step.max_step_size),)
+    exact = ((sp.Integer(0), step.exact),) if step.exact is not None else None
+    h, radius = _optimum(method, j, slices, intervals)
+    how = f"Lemma 4 ({step.method or 'no step size'}): {step.reason}"
+    return StepAnalysis(method.with_step(None), intervals, exact, step.method == "exact", how, h, radius)
+
+
 def analyse_report(report, method: Method) -> list[StepAnalysis | None]:
     """:func:`analyse_steps` at every point of a :class:`~gametheory.classify.GameReport`
-    (None for points that are not stationary)."""
+    (None for points that are not stationary); plain SimGD reads Lemma 4 off the report."""
+    if method.name == "simgd" and method.ratio == 1:
+        return [lemma4_steps(method, p.step, p.jacobian, report.game.slices) if p.stationary else None
+                for p in report.points]
     return [analyse_steps(method, p.jacobian, report.game.slices) if p.stationary else None for p in report.points]
