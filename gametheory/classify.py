@@ -123,7 +123,8 @@ def classify_point(game: Game, point: Mapping[sp.Symbol, sp.Expr]) -> PointRepor
         decision = decide_stability(poly)
         roots = exact_roots(poly)
         try:
-            eigenvalues = tuple(complex(sp.N(r, 30)) for r in roots) if roots is not None else tuple(numeric_roots(poly))
+            guesses = tuple(complex(l) for l in np.linalg.eigvals(j_float))
+            eigenvalues = tuple(complex(sp.N(r, 30)) for r in roots) if roots is not None else tuple(numeric_roots(poly, guesses))
         except NoConvergence:
             eigenvalues = tuple(complex(l) for l in np.linalg.eigvals(j_float))
         stability, method, reason, tol = decision.verdict, decision.method, decision.reason, None

@@ -20,6 +20,7 @@ nonzero), and any sign that never separates from 0 makes the verdict ``undecided
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import mpmath
 import numpy as np
@@ -238,22 +239,50 @@ DIGITS = 50
 """Working precision (decimal digits) of numeric roots of exact polynomials."""
 
 
-def high_precision_roots(poly: sp.Poly) -> list:
-    """Roots (mpmath mpc, :data:`DIGITS` digits) of a square-free exact polynomial: mpmath's
-    polyroots on coefficients evaluated to that precision; NoConvergence if it fails."""
-    with mpmath.workdps(DIGITS):
-        coeffs = [mpmath.mpf(str(sp.N(poly.domain.to_sympy(c), DIGITS + 10))) for c in poly.rep.to_list()]
-        return list(mpmath.polyroots(coeffs, maxsteps=400, extraprec=4 * DIGITS * poly.degree()))
+@lru_cache(maxsize=64)
+def high_precision_roots(poly: sp.Poly, guesses: tuple[complex, ...] = ()) -> tuple:
+    """Roots (mpmath mpc, :data:`DIGITS` digits) of a square-free exact polynomial: Newton's
+    method at that precision from ``guesses`` (e.g. float eigenvalues of J, which are far better
+    conditioned than the polynomial's coefficients) and numpy's roots; mpmath's polyroots
+    (slower) unless that finds deg(p) distinct roots. NoConvergence if polyroots fails."""
+    with mpmath.workdps(2 * DIGITS):
+        coeffs = [mpmath.mpf(str(sp.N(poly.domain.to_sympy(c), 2 * DIGITS))) for c in poly.rep.to_list()]
+        floats = [float(c) for c in coeffs]
+        starts = list(guesses) + (list(np.roots(floats)) if all(np.isfinite(floats)) else [])
+        roots = _newton_roots(coeffs, starts, poly.degree())
+        if roots is not None:
+            return roots
+        return tuple(mpmath.polyroots(coeffs, maxsteps=400, extraprec=4 * DIGITS * poly.degree()))
 
 
-def _nroots(poly: sp.Poly) -> list[complex]:
+def _newton_roots(coeffs: list, starts: list, degree: int) -> tuple | None:
+    """Distinct roots reached by quadratically convergent Newton iterations from ``starts``;
+    None unless there are ``degree`` of them."""
+    derivative = [c * k for c, k in zip(coeffs, range(len(coeffs) - 1, 0, -1))]
+    tolerance = mpmath.mpf(10) ** -DIGITS
+    roots: list = []
+    for z in starts:
+        z = mpmath.mpc(complex(z))
+        for _ in range(40):
+            step = mpmath.polyval(coeffs, z) / mpmath.polyval(derivative, z)
+            z -= step
+            if abs(step) <= tolerance * max(1, abs(z)):
+                if all(abs(z - r) > mpmath.mpf(10) ** -(DIGITS // 2) * max(1, abs(z)) for r in roots):
+                    roots.append(z)
+                break
+        if len(roots) == degree:
+            return tuple(roots)
+    return None
+
+
+def _nroots(poly: sp.Poly, guesses: tuple[complex, ...] = ()) -> list[complex]:
     """Float roots with multiplicity: each square-free factor separately (:func:`high_precision_roots`,
     numpy's companion matrix if that does not converge; NoConvergence is raised when neither
     applies, e.g. coefficients beyond double range)."""
     roots: list[complex] = []
     for factor, multiplicity in _dropped_sqf(poly):
         try:
-            found = [complex(r) for r in high_precision_roots(factor)]
+            found = [complex(r) for r in high_precision_roots(factor, guesses)]
         except NoConvergence:
             coeffs = np.array([complex(sp.N(poly.domain.to_sympy(c), 30)) for c in factor.rep.to_list()])
             if not np.all(np.isfinite(coeffs)):
@@ -265,19 +294,19 @@ def _nroots(poly: sp.Poly) -> list[complex]:
 
 def _dropped_sqf(poly: sp.Poly) -> list[tuple[sp.Poly, int]]:
     lifted = _lifted(poly)
-    return [(_dropped(f, poly.domain), m) for f, m in lifted.sqf_list()[1] if f.degree(lifted.gens[0]) > 0]
+    return [(_dropped(f, poly.domain).monic(), m) for f, m in lifted.sqf_list()[1] if f.degree(lifted.gens[0]) > 0]
 
 
-def numeric_roots(poly: sp.Poly) -> list[complex]:
-    """Floats of the roots of p, with axis roots computed on the axis (Re exactly 0.0) where
-    the axis split is certain."""
+def numeric_roots(poly: sp.Poly, guesses: tuple[complex, ...] = ()) -> list[complex]:
+    """Floats of the roots of p (``guesses``: approximate roots, e.g. float eigenvalues of J),
+    with axis roots computed on the axis (Re exactly 0.0) where the axis split is certain."""
     try:
         split = split_axis(poly)
     except UndecidedSign:
-        return _nroots(poly)
+        return _nroots(poly, guesses)
     if not split.all_on_axis:
-        return _nroots(poly)
-    roots = _nroots(split.rest) + [0j] * split.zero_multiplicity
+        return _nroots(poly, guesses)
+    roots = _nroots(split.rest, guesses) + [0j] * split.zero_multiplicity
     if split.axis_squares is not None:
         for s in _nroots(split.axis_squares):
             y = float(np.sqrt(max(s.real, 0.0)))

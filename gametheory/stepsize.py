@@ -70,15 +70,16 @@ def _value(expr: sp.Expr) -> mpmath.mpf:
         return mpmath.mpf(str(sp.N(expr, DIGITS)))
 
 
-def _exact_bounds(poly: sp.Poly) -> list[_Bound]:
-    """Every factor's bound(s) of an exact characteristic polynomial (all roots Re > 0)."""
+def _exact_bounds(poly: sp.Poly, guesses: tuple[complex, ...]) -> list[_Bound]:
+    """Every factor's bound(s) of an exact characteristic polynomial (all roots Re > 0);
+    ``guesses`` are approximate eigenvalues (starting points for high-precision roots)."""
     domain = poly.domain
     out = []
     for factor, _ in factors(poly):
         coeffs = factor.rep.to_list()
         roots = closed_form_roots(factor)
         if roots is None:
-            for l in high_precision_roots(factor):
+            for l in high_precision_roots(factor, guesses):
                 out.append(_Bound(2 * mpmath.re(1 / l), None, complex(l)))
         elif factor.degree() == 2 and sign(domain, coeffs[1] * coeffs[1] - 4 * coeffs[2]) < 0:
             pair = -coeffs[1] / coeffs[2]  # 1/l + 1/conj(l) for the roots of x^2 + b x + c
@@ -100,7 +101,7 @@ def lemma4(eigenvalues: list[complex], poly: sp.Poly | None, stability: str) -> 
     bounds = None
     if poly is not None:
         try:
-            bounds = _exact_bounds(poly)
+            bounds = _exact_bounds(poly, tuple(eigenvalues))
         except (UndecidedSign, NoConvergence):
             bounds = None
     from_poly = bounds is not None
