@@ -182,3 +182,38 @@ def test_quadratic_field_with_many_parameters_uses_the_field():
     smallest = min(mpmath.re(l) for l in mp_eigenvalues(report.jacobian))
     assert smallest > 1 and (report.stability, report.stability_method) == ("LSSP", "exact")
     assert report.nash.method == "exact" and report.dne
+
+
+def test_undecided_and_certified_verdicts_reach_json_and_text():
+    import json
+
+    from rich.console import Console
+
+    from gametheory import render
+
+    b = sp.exp(sp.Rational(1, 3))
+    hidden = conjugated(sp.diag(sp.Matrix([[0, E], [-1, 0]]), sp.Matrix([[0, b**2], [-b, 0]])))
+    mixed = sp.diag(sp.Matrix([[pi, 1], [1, E]]), 1)  # symmetric player blocks over Q(E, pi)
+    for matrix in (hidden, mixed):
+        game, point = linear_game(matrix)
+        report = classify_game(game, point=point)
+        document = json.loads(json.dumps(report.to_dict()))
+        entry = document["stationary_points"][0]
+        assert entry["stability"] == report.points[0].stability
+        console = Console(record=True, width=200)
+        render.print_game_report(report, console)
+        assert report.points[0].stability in console.export_text()
+    t0, t1, t2 = sp.symbols("t0:3")
+    two_by_two = Game(Player("A", (t0, t1), pi * t0**2 / 2 + t0 * t1 + E * t1**2 / 2), Player("B", t2, t2**2 / 2))
+    report = classify_point(two_by_two, {t0: 0, t1: 0, t2: 0})  # A's Hessian [[pi, 1], [1, E]]: pi E > 1
+    assert report.stability_method == "certified" and report.nash.method == "certified" and report.dne
+
+
+def test_local_convergence_is_exact_over_q_pi():
+    from gametheory.dynamics import local_convergence
+
+    matrix = pi * sp.Matrix([[1, 1], [-1, 1]])  # eigenvalues pi (1 +- i): Lemma 4 bound 1/pi
+    slices = (slice(0, 1), slice(1, 2))
+    below = local_convergence(Method("simgd", h=sp.Rational(31, 100)), matrix, slices)
+    above = local_convergence(Method("simgd", h=sp.Rational(32, 100)), matrix, slices)
+    assert (below.verdict, below.exact) == ("converges", True) and (above.verdict, above.exact) == ("diverges", True)
