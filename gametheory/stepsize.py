@@ -59,6 +59,7 @@ class _Bound:
     value: mpmath.mpf  # 2 Re(1/l)
     exact: sp.Expr | None
     eigenvalue: complex
+    degree: int = 0  # degree of the factor over the point's field (0: from float eigenvalues)
 
 
 def _value(expr: sp.Expr) -> mpmath.mpf:
@@ -80,15 +81,15 @@ def _exact_bounds(poly: sp.Poly, guesses: tuple[complex, ...]) -> list[_Bound]:
         roots = closed_form_roots(factor)
         if roots is None:
             for l in high_precision_roots(factor, guesses):
-                out.append(_Bound(2 * mpmath.re(1 / l), None, complex(l)))
+                out.append(_Bound(2 * mpmath.re(1 / l), None, complex(l), factor.degree()))
         elif factor.degree() == 2 and sign(domain, coeffs[1] * coeffs[1] - 4 * coeffs[2]) < 0:
             pair = -coeffs[1] / coeffs[2]  # 1/l + 1/conj(l) for the roots of x^2 + b x + c
             upper = max((complex(sp.N(r, DIGITS)) for r in roots), key=lambda l: l.imag)
-            out.append(_Bound(_value(domain.to_sympy(pair)), domain.to_sympy(pair), upper))
+            out.append(_Bound(_value(domain.to_sympy(pair)), domain.to_sympy(pair), upper, 2))
         else:
             for r in roots:
                 bound = sp.radsimp(2 / r) if len(sp.sstr(r)) <= EXACT_TEXT_LIMIT else 2 / r
-                out.append(_Bound(_value(bound), bound, complex(sp.N(r, DIGITS))))
+                out.append(_Bound(_value(bound), bound, complex(sp.N(r, DIGITS)), factor.degree()))
     return out
 
 
@@ -118,6 +119,7 @@ def lemma4(eigenvalues: list[complex], poly: sp.Poly | None, stability: str) -> 
         method = "exact"
     else:
         method = "high precision"
-        reason += ("; no closed form within budget: the bound is computed to "
-                   f"{DIGITS} digits from the exact characteristic polynomial")
+        why = (f"the binding eigenvalue is a root of an irreducible factor of degree {best.degree} over the point's field"
+               if best.exact is None else f"its closed form is longer than {EXACT_TEXT_LIMIT} characters")
+        reason += f"; {why}: bound computed to {DIGITS} digits from the exact characteristic polynomial"
     return StepSize(float(best.value), exact, best.eigenvalue, reason, method)
