@@ -58,7 +58,7 @@ def exact_domain(entries: Sequence[sp.Expr]):
     except (sp.PolynomialError, NotImplementedError):
         return None
     ground = opt.domain.get_field()
-    if not (ground.is_QQ or ground.is_AlgebraicField):
+    if not opt.gens or not (ground.is_QQ or ground.is_AlgebraicField):
         return None
     field = ground.frac_field(*opt.gens)
     ring = field.field.ring

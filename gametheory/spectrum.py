@@ -76,9 +76,8 @@ def _gcd(a: sp.Poly, b: sp.Poly) -> sp.Poly:
 
 
 def _quo(a: sp.Poly, b: sp.Poly) -> sp.Poly:
-    """Exact quotient a / b (b divides a)."""
-    quotient = a.quo(b) if not generators(a.domain) else None
-    return quotient if quotient is not None else _dropped(sp.quo(_lifted(a), _lifted(b)), a.domain)
+    """Exact quotient a / b (b divides a), up to a nonzero constant factor."""
+    return _dropped(sp.quo(_lifted(a), _lifted(b)), a.domain)
 
 
 def factors(poly: sp.Poly) -> list[tuple[sp.Poly, int]]:
@@ -207,14 +206,10 @@ def decide_stability(poly: sp.Poly) -> StabilityDecision:
     try:
         verdict, reason = _decide(poly)
     except UndecidedSign as error:
-        return StabilityDecision("undecided", f"undecided over {_field_words(poly)}: {error}", "undecided")
+        return StabilityDecision("undecided", f"undecided over {describe(poly.domain)}: {error}", "undecided")
     if method == "certified":
-        reason += f" (signs certified by interval arithmetic over {_field_words(poly)})"
+        reason += f" (signs certified by interval arithmetic over {describe(poly.domain)})"
     return StabilityDecision(verdict, reason, method)
-
-
-def _field_words(poly: sp.Poly) -> str:
-    return describe(poly.domain)
 
 
 def _decide(poly: sp.Poly) -> tuple[str, str]:

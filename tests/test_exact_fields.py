@@ -217,3 +217,25 @@ def test_local_convergence_is_exact_over_q_pi():
     below = local_convergence(Method("simgd", h=sp.Rational(31, 100)), matrix, slices)
     above = local_convergence(Method("simgd", h=sp.Rational(32, 100)), matrix, slices)
     assert (below.verdict, below.exact) == ("converges", True) and (above.verdict, above.exact) == ("diverges", True)
+
+
+def test_random_q_pi_matrices_agree_with_mpmath():
+    from hypothesis import given, settings, strategies as st
+
+    entry = st.tuples(st.integers(-3, 3), st.integers(-3, 3)).map(lambda ab: ab[0] + ab[1] * pi)
+
+    @settings(max_examples=30, deadline=None, derandomize=True)
+    @given(st.integers(2, 3).flatmap(lambda n: st.lists(st.lists(entry, min_size=n, max_size=n), min_size=n, max_size=n)))
+    def check(rows):
+        matrix = sp.Matrix(rows)
+        smallest = min(mpmath.re(l) for l in mp_eigenvalues(matrix))
+        verdict = decide_stability(characteristic_polynomial(matrix))
+        assert verdict.method == "exact"
+        if smallest > 1e-15:
+            assert verdict.verdict == "LSSP"
+        elif smallest < -1e-15:
+            assert verdict.verdict == "unstable"
+        else:
+            assert verdict.verdict in ("marginal", "unstable")
+
+    check()
