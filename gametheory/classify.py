@@ -123,8 +123,10 @@ def classify_point(game: Game, point: Mapping[sp.Symbol, sp.Expr]) -> PointRepor
         decision = decide_stability(poly)
         roots = exact_roots(poly)
         try:
-            guesses = tuple(complex(l) for l in np.linalg.eigvals(j_float))
-            eigenvalues = tuple(complex(sp.N(r, 30)) for r in roots) if roots is not None else tuple(numeric_roots(poly, guesses))
+            if roots is not None:
+                eigenvalues = tuple(complex(sp.N(r, 30)) for r in roots)
+            else:  # J's float eigenvalues start the high-precision root polishing
+                eigenvalues = tuple(numeric_roots(poly, tuple(complex(l) for l in np.linalg.eigvals(j_float))))
         except NoConvergence:
             eigenvalues = tuple(complex(l) for l in np.linalg.eigvals(j_float))
         stability, method, reason, tol = decision.verdict, decision.method, decision.reason, None

@@ -119,7 +119,7 @@ def lemma4(eigenvalues: list[complex], poly: sp.Poly | None, stability: str) -> 
         method = "exact"
     else:
         method = "high precision"
-        why = (f"the binding eigenvalue is a root of an irreducible factor of degree {best.degree} over the point's field"
-               if best.exact is None else f"its closed form is longer than {EXACT_TEXT_LIMIT} characters")
+        why = (f"the binding eigenvalue is a root of an irreducible factor of degree {best.degree} over the "
+               "point's field" if best.exact is None else f"its closed form is longer than {EXACT_TEXT_LIMIT} characters")
         reason += f"; {why}: bound computed to {DIGITS} digits from the exact characteristic polynomial"
     return StepSize(float(best.value), exact, best.eigenvalue, reason, method)
