@@ -1,8 +1,11 @@
 """Classification of a game's points: stability (LSSP), Nash (DNE), rotation, Lemma 4 step size.
 
 Verdicts say how they were obtained: ``exact`` (Routh-Hurwitz and Descartes on exact
-characteristic polynomials, at exact points) or ``numeric`` (float eigenvalues, with a stated
-tolerance ``tol``; a real part within ``tol`` of zero is ``marginal``, never stable).
+characteristic polynomials over Q, Q(a) or Q(a)(t) with one transcendental t, at exact points),
+``certified`` (the same with several transcendentals: every sign certified by interval
+arithmetic), ``undecided`` (such a sign never separated from 0: stability ``undecided``, said
+plainly) or ``numeric`` (float eigenvalues, with a stated tolerance ``tol``; a real part within
+``tol`` of zero is ``marginal``, never stable).
 """
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ import sympy as sp
 from .errors import PointError
 from .game import Game
 from .numbers import is_exact_number, is_zero
-from .nash import NashVerdict, PlayerNash, exact_inertia, numeric_inertia
+from .nash import NashVerdict, PlayerNash, numeric_inertia, polynomial_inertia
+from .fields import UndecidedSign, decidable
 from .spectrum import NoConvergence, characteristic_polynomial, poly_text, decide_stability, exact_roots, numeric_roots
 from .stationary import Search, StationaryFamily, stationary_points
 from .stepsize import StepSize, lemma4
@@ -41,8 +45,8 @@ class PointReport:
     characteristic_polynomial: sp.Poly | None
     eigenvalues: tuple[complex, ...]
     exact_eigenvalues: tuple[sp.Expr, ...] | None
-    stability: str  # "LSSP" | "unstable" | "marginal"
-    stability_method: str  # "exact" | "numeric"
+    stability: str  # "LSSP" | "unstable" | "marginal" | "undecided"
+    stability_method: str  # "exact" | "certified" | "undecided" | "numeric"
     stability_reason: str
     tolerance: float | None
     nash: NashVerdict
@@ -83,7 +87,7 @@ class PointReport:
             "lssp": self.lssp,
             "dne": self.dne,
             "nash": self.nash.summary,
-            "nash_method": "exact" if self.nash.exact else "numeric",
+            "nash_method": self.nash.method,
             "nash_players": [p.to_dict() for p in self.nash.players],
             "rotation": self.rotation(),
             **self.step.to_dict(),
@@ -99,8 +103,8 @@ def classify_point(game: Game, point: Mapping[sp.Symbol, sp.Expr]) -> PointRepor
     values = tuple(sp.sympify(point[s]) for s in game.params)
     exact = all(is_exact_number(v) for v in values)
     subs = dict(zip(game.params, values))
-    jacobian = game.jacobian.subs(subs)
-    field = game.vector_field.subs(subs)
+    jacobian = game.jacobian.xreplace(subs)  # numbers for symbols: xreplace, not the much slower subs
+    field = game.vector_field.xreplace(subs)
     if exact:
         jacobian = jacobian.applyfunc(lambda e: sp.radsimp(sp.expand(e)))
         stationary = all(is_zero(c) for c in field)
@@ -119,10 +123,13 @@ def classify_point(game: Game, point: Mapping[sp.Symbol, sp.Expr]) -> PointRepor
         decision = decide_stability(poly)
         roots = exact_roots(poly)
         try:
-            eigenvalues = tuple(complex(sp.N(r, 30)) for r in roots) if roots is not None else tuple(numeric_roots(poly))
+            if roots is not None:
+                eigenvalues = tuple(complex(sp.N(r, 30)) for r in roots)
+            else:  # J's float eigenvalues start the high-precision root polishing
+                eigenvalues = tuple(numeric_roots(poly, tuple(complex(l) for l in np.linalg.eigvals(j_float))))
         except NoConvergence:
             eigenvalues = tuple(complex(l) for l in np.linalg.eigvals(j_float))
-        stability, method, reason, tol = decision.verdict, "exact", decision.reason, None
+        stability, method, reason, tol = decision.verdict, decision.method, decision.reason, None
     else:
         eigenvalues = tuple(complex(l) for l in np.linalg.eigvals(j_float))
         roots, tol = None, numeric_tol
@@ -131,20 +138,28 @@ def classify_point(game: Game, point: Mapping[sp.Symbol, sp.Expr]) -> PointRepor
         method = "numeric"
         reason = (f"float eigenvalues; real parts within tol = {tol:.1e} of 0 count as 0 "
                   f"(smallest real part {smallest:.3e})")
-    eigenvalues = tuple(sorted(eigenvalues, key=lambda l: (round(l.real, 12), round(l.imag, 12))))
-
-    players, nash_exact = [], poly is not None
-    for i, player in enumerate(game.players):
-        inertia = exact_inertia(jacobian[game.slices[i], game.slices[i]]) if poly is not None else None
-        if inertia is None:
-            inertia, nash_exact = numeric_inertia(j_float[game.slices[i], game.slices[i]], numeric_tol), False
-        players.append(PlayerNash(player.name, inertia))
-    nash = NashVerdict(tuple(players), exact=nash_exact)
-    step = lemma4(list(eigenvalues), roots, stability if stationary else "not stationary")
+    eigenvalues = tuple(sorted(eigenvalues, key=lambda l: (l.real, l.imag)))  # exact order, no rounding
+    nash = _nash(game, jacobian, j_float, numeric_tol, poly is not None)
+    step = lemma4(list(eigenvalues), poly, stability if stationary else "not stationary")
     if not stationary:
         reason = f"v != 0 here (||v|| = {residual:.3e}): not a stationary point; spectrum: {reason}"
     return PointReport(game.params, values, exact, stationary, residual, jacobian, poly, eigenvalues,
                        tuple(roots) if roots is not None else None, stability, method, reason, tol, nash, step)
+
+
+def _nash(game: Game, jacobian: sp.Matrix, j_float: np.ndarray, tol: float, exact: bool) -> NashVerdict:
+    """Each player's Hessian: exact inertia in the point's field at an exact point
+    ("certified" with several transcendentals), numeric otherwise or where a sign is undecided."""
+    polys = [characteristic_polynomial(jacobian[s, s]) for s in game.slices] if exact else [None]
+    if all(p is not None for p in polys):
+        try:
+            inertias = [polynomial_inertia(p) for p in polys]
+            method = "exact" if all(decidable(p.domain) for p in polys) else "certified"
+            return NashVerdict(tuple(PlayerNash(p.name, i) for p, i in zip(game.players, inertias)), method)
+        except UndecidedSign:
+            pass
+    inertias = [numeric_inertia(j_float[s, s], tol) for s in game.slices]
+    return NashVerdict(tuple(PlayerNash(p.name, i) for p, i in zip(game.players, inertias)), "numeric")
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,8 @@ def _schur_decision(poly: sp.Poly) -> tuple[str, str]:
     q = moebius(poly.as_expr(), X)
     reflected = sp.Poly(q.as_expr().subs(sp.Symbol("s"), -X), X, domain=poly.domain)
     decision = decide_stability(reflected)
+    if decision.verdict == "undecided":
+        return "undecided", f"undecided (Schur-Cohn via Moebius transform + Routh-Hurwitz): {decision.reason}"
     verdict = {"LSSP": "converges", "unstable": "diverges", "marginal": "marginal"}[decision.verdict]
     if on_circle and verdict == "converges":
         verdict = "marginal"
@@ -108,7 +110,8 @@ def local_convergence(method: Method, jacobian, slices: Sequence[slice]) -> Conv
         poly = characteristic_polynomial(update_jacobian(method, jacobian, slices))
         if poly is not None:
             verdict, reason = _schur_decision(poly)
-            return Convergence(method, radius, verdict, True, reason)
+            if verdict != "undecided":
+                return Convergence(method, radius, verdict, True, reason)
     if abs(radius - 1) <= 1e-9:
         verdict = "marginal"
     else:
@@ -129,6 +132,7 @@ class StepAnalysis:
     how: str
     optimal_step_size: float | None
     optimal_spectral_radius: float | None
+    label: str | None = None  # how the set was obtained when it is neither "exact" nor "numeric"
 
     @property
     def stable_interval(self) -> tuple[float, float] | None:
@@ -140,7 +144,8 @@ class StepAnalysis:
         return {"method": self.method.label, "method_parameters": self.method.to_dict(),
                 "stable_interval": None if self.stable_interval is None else list(self.stable_interval),
                 "stable_intervals": [list(i) for i in self.intervals], "stable_intervals_exact": exact,
-                "stable_interval_method": "exact" if self.exact else "numeric", "stable_interval_reason": self.how,
+                "stable_interval_method": self.label or ("exact" if self.exact else "numeric"),
+                "stable_interval_reason": self.how,
                 "optimal_step_size": self.optimal_step_size, "optimal_spectral_radius": self.optimal_spectral_radius}
 
 
@@ -283,7 +288,26 @@ def eigenvalue_radius_map(method: Method, re: np.ndarray, im: np.ndarray) -> np.
     return np.abs(np.linalg.eigvals(matrices)).max(axis=-1).reshape(len(im), len(re))
 
 
+def lemma4_steps(method: Method, point, slices: Sequence[slice]) -> StepAnalysis:
+    """Plain SimGD's stable set is Lemma 4's ``(0, h*)``, read off the classification of
+    ``point`` (a :class:`~gametheory.classify.PointReport`), so that ``classify``'s
+    ``max_step_size`` and ``stepsize``'s ``stable_interval`` are one computation; no step
+    converges unless the point is an LSSP. Only the optimal h is computed here."""
+    step = point.step
+    j = np.array(point.jacobian.evalf(30).tolist(), dtype=float) if point.exact else np.array(
+        point.jacobian.tolist(), dtype=float)
+    intervals = () if step.max_step_size is None else ((0.0, step.max_step_size),)
+    exact = ((sp.Integer(0), step.exact),) if step.exact is not None else None
+    h, radius = _optimum(method, j, slices, intervals)
+    label = step.method or point.stability_method  # no step: as sure as the stability verdict
+    how = f"Lemma 4 ({label}): {step.reason}"
+    return StepAnalysis(method.with_step(None), intervals, exact, label == "exact", how, h, radius, label)
+
+
 def analyse_report(report, method: Method) -> list[StepAnalysis | None]:
     """:func:`analyse_steps` at every point of a :class:`~gametheory.classify.GameReport`
-    (None for points that are not stationary)."""
+    (None for points that are not stationary); plain SimGD reads Lemma 4 off the report."""
+    if method.name == "simgd" and method.ratio == 1:
+        return [lemma4_steps(method, p, report.game.slices) if p.stationary else None
+                for p in report.points]
     return [analyse_steps(method, p.jacobian, report.game.slices) if p.stationary else None for p in report.points]

@@ -47,8 +47,13 @@ class Inertia:
 def exact_inertia(hessian: sp.Matrix) -> Inertia | None:
     """Inertia of an exact symmetric matrix via Descartes' rule; None if not exact."""
     poly = characteristic_polynomial(hessian)
-    if poly is None:
-        return None
+    return None if poly is None else polynomial_inertia(poly)
+
+
+def polynomial_inertia(poly: sp.Poly) -> Inertia:
+    """Inertia from a characteristic polynomial whose roots are all real (a symmetric matrix):
+    Descartes' rule is then exact. Raises :class:`~gametheory.fields.UndecidedSign` when a
+    coefficient's sign cannot be certified."""
     coeffs = poly.rep.to_list()
     zero = 0
     while coeffs and not coeffs[-1]:
@@ -79,7 +84,11 @@ class PlayerNash:
 @dataclass(frozen=True)
 class NashVerdict:
     players: tuple[PlayerNash, ...]
-    exact: bool
+    method: str  # "exact" | "certified" (several transcendentals) | "numeric"
+
+    @property
+    def exact(self) -> bool:
+        return self.method != "numeric"
 
     @property
     def dne(self) -> bool:

@@ -76,7 +76,7 @@ def _ratio(p: PointReport) -> str:
 def _stability_cell(p: PointReport) -> str:
     if not p.stationary:
         return f"[yellow]not stationary[/] (||v||={p.residual:.2e})"
-    color = {"LSSP": "green", "unstable": "red", "marginal": "yellow"}[p.stability]
+    color = {"LSSP": "green", "unstable": "red", "marginal": "yellow", "undecided": "magenta"}[p.stability]
     return f"[{color}]{escape(p.stability)}[/] ({escape(p.stability_method)})"
 
 
