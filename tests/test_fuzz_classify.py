@@ -201,27 +201,13 @@ def _in(field: str, plan: Plan) -> Plan:
     return Plan(blocks, plan.skews, plan.scales, tuple(x + g for x in plan.point), plan.cubics, plan.expand)
 
 
-TRANSCENDENTAL = "exact verdicts over Q(pi) and Q(E) (issue 9, section 2) are not on this branch yet"
-ROUNDED_BOUNDS = "Lemma 4 picks the binding eigenvalue after rounding bounds (issue 9, section 3)"
-
-
-def _known_failure(field: str, name: str):
-    """The xfail mark of a (field, class) pair that fails on the code this file was written on."""
-    if field in ("pi", "E"):
-        return [pytest.mark.xfail(strict=False, reason=TRANSCENDENTAL)]
-    if name == "tiny Lemma 4 bounds":
-        return [pytest.mark.xfail(strict=False, reason=ROUNDED_BOUNDS)]
-    return []
-
-
 @pytest.mark.parametrize("field, name", [
-    pytest.param(field, name, marks=_known_failure(field, name), id=f"{field}-{name}")
+    pytest.param(field, name, id=f"{field}-{name}")
     for field in ("Q", "sqrt5", "cubic", "pi", "E") for name in CLASSES])
 def test_planted_classes(field, name):
     check(_in(field, CLASSES[name]))
 
 
-@pytest.mark.xfail(strict=False, reason="PolynomialError in spectrum.exact_roots (issue 9, section 4)")
 def test_planted_axis_pair_at_a_cubic_point():
     """Eigenvalues +-i rho and 1 at (rho, 0, 1), rho the real root of t^3 - t - 1: marginal."""
     check(_plan([Block("complex", (R(0), RHO, R(0), R(1)), (0, 1)), Block("real", (R(1),), (0,))],
@@ -245,9 +231,8 @@ def test_planted_rational_jacobian_at_quadratic_points(plan):
 @settings(FAST, max_examples=6)
 @given(data=st.data())
 def test_planted_algebraic_entries(field, data):
-    """Entries and point in Q(sqrt 5) or Q(rho), eigenvalues in Q or Q(i); small sizes: the
-    characteristic polynomial over an algebraic field is slow today (issue 9, section 4)."""
-    check(data.draw(plans(field, sizes=(2, 3), max_cubics=1, spectrum="Q"), label="plan"))
+    """Entries, eigenvalues and point in Q(sqrt 5) or Q(rho)."""
+    check(data.draw(plans(field, sizes=(2, 5), max_cubics=2), label="plan"))
 
 
 @FAST
@@ -256,7 +241,6 @@ def test_planted_points_are_found_by_the_search(plan):
     check(plan, search=True)
 
 
-@pytest.mark.xfail(strict=False, reason=TRANSCENDENTAL)
 @pytest.mark.parametrize("field", ["pi", "E"])
 @FAST
 @given(data=st.data())
