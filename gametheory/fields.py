@@ -12,7 +12,7 @@ Entries that are exact numbers live in one of:
   open in general (and E - exp(1/3)**3 does vanish), so only the zero polynomial counts as zero.
 
 The sign of a nonzero element is read from a certified enclosure (mpmath interval arithmetic) at
-increasing precision. An element whose enclosure never excludes 0 within :data:`MAX_BITS` raises
+increasing precision (:mod:`gametheory.intervals`). An element whose enclosure never excludes 0 raises
 :class:`UndecidedSign`: it is then (in a decidable domain) astronomically close to 0, or (in a
 mixed domain) possibly 0; either way no sign is guessed.
 """
@@ -22,14 +22,9 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import sympy as sp
-from mpmath.ctx_iv import MPIntervalContext
 from sympy.polys.constructor import construct_domain
 
-PRECISIONS = (64, 256, 1024, 4096)
-"""Working precisions (bits) of the certified sign test, tried in order."""
-MAX_BITS = PRECISIONS[-1]
-IV = MPIntervalContext()
-"""A private interval context: its working precision is set here and nowhere else."""
+from . import intervals
 
 
 class UndecidedSign(ArithmeticError):
@@ -105,67 +100,19 @@ def sign(domain, element) -> int:
 
 
 def certified_sign(value: sp.Expr) -> int:
-    """Sign of a real constant expression that is not known to be 0, read off an interval
-    enclosure at increasing precision; :class:`UndecidedSign` when 0 is never excluded."""
-    for bits in PRECISIONS:
-        box = enclosure(value, bits)
-        if box.a > 0:
-            return 1
-        if box.b < 0:
-            return -1
-    raise UndecidedSign(f"the sign of {_short(value)} is not separated from 0 at {MAX_BITS} bits")
+    """Sign of a real constant expression that is not known to be 0, read off interval
+    enclosures at increasing precision (intervals.certified_sign); :class:`UndecidedSign` when
+    0 is never excluded or the expression has no enclosure."""
+    try:
+        found = intervals.certified_sign(value)
+    except (NotImplementedError, ValueError) as error:
+        raise UndecidedSign(f"no certified enclosure of {_short(value)}: {error}") from None
+    if found is None:
+        raise UndecidedSign(f"the sign of {_short(value)} is not separated from 0 at "
+                            f"{intervals.SIGN_DPS[-1]} digits")
+    return found
 
 
 def _short(value: sp.Expr, limit: int = 80) -> str:
     text = sp.sstr(value)
     return text if len(text) <= limit else text[:limit] + "..."
-
-
-_FUNCTIONS = {sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.atan: "atan"}
-
-
-def enclosure(value: sp.Expr, bits: int):
-    """A rigorous mpmath interval holding the real constant ``value``, computed at ``bits`` of
-    working precision (outward rounding). Supports rationals, pi, E, + * /, integer and
-    rational powers, exp/log/sin/cos/tan/atan and real ``CRootOf``; :class:`UndecidedSign` for
-    anything else."""
-    IV.prec = bits
-    return _enclose(value, bits)
-
-
-def _enclose(e: sp.Expr, bits: int):
-    if e.is_Rational:
-        return IV.mpf(int(e.p)) / int(e.q)
-    if e is sp.pi:
-        return IV.pi
-    if e is sp.E:
-        return IV.e
-    if e.is_Add:
-        return sum((_enclose(a, bits) for a in e.args), IV.mpf(0))
-    if e.is_Mul:
-        out = IV.mpf(1)
-        for a in e.args:
-            out *= _enclose(a, bits)
-        return out
-    if e.is_Pow:
-        base, exp = e.args
-        if exp.is_Integer:
-            return _enclose(base, bits) ** int(exp)
-        if exp.is_Rational:
-            inner = _enclose(base, bits)
-            if not inner.a > 0:
-                raise UndecidedSign(f"no certified enclosure of {_short(e)}: base not certified positive")
-            root = IV.sqrt(inner) if exp.q == 2 else IV.exp(IV.log(inner) / int(exp.q))
-            return root ** int(exp.p)
-        if base is sp.E:
-            return IV.exp(_enclose(exp, bits))
-    if isinstance(e, sp.AlgebraicNumber):
-        return _enclose(e.as_expr(), bits)
-    if isinstance(e, sp.CRootOf) and e.is_real:
-        interval = e._get_interval().refine_size(sp.Rational(1, 2 ** (bits + 8)))
-        low, high = (_enclose(sp.Rational(end.numerator, end.denominator), bits) for end in (interval.a, interval.b))
-        return IV.mpf([low.a, high.b])
-    name = _FUNCTIONS.get(e.func)
-    if name is not None and len(e.args) == 1:
-        return getattr(IV, name)(_enclose(e.args[0], bits))
-    raise UndecidedSign(f"no certified enclosure for {_short(e)}")

@@ -19,8 +19,8 @@ from mpmath import iv, mp
 from .numbers import is_zero
 
 DPS = 60
-SIGN_DPS = (30, 60, 120, 240, 480)
-"""The precisions (digits) at which :func:`sign` tries to separate a number from 0."""
+SIGN_DPS = (20, 80, 320, 1240)
+"""The precisions (digits) at which :func:`certified_sign` tries to separate a number from 0."""
 
 
 def integer_exponent(exponent: sp.Expr) -> int | None:
@@ -86,6 +86,12 @@ def _enclose(expr: sp.Expr, point: Mapping[sp.Symbol, object]):
         if exponent == sp.Rational(1, 2):
             return iv.sqrt(_enclose(base, point))
         return iv.exp(_enclose(exponent, point) * iv.log(_enclose(base, point)))
+    if isinstance(expr, sp.AlgebraicNumber):
+        return _enclose(expr.as_expr(), point)
+    if isinstance(expr, sp.CRootOf) and expr.is_real:
+        width = sp.Rational(1, 2 ** (iv.prec + 8))
+        isolating = expr._get_interval().refine_size(width)
+        return iv.mpf([_exact(isolating.a).a, _exact(isolating.b).b])
     function = _FUNCTIONS.get(type(expr))
     if function is None:
         raise NotImplementedError(f"no interval enclosure for {type(expr).__name__}")
@@ -115,14 +121,21 @@ def magnitude_bound(exprs, point: Mapping[sp.Symbol, sp.Expr], dps: int = DPS) -
     return float(mp.mpf(bound) * (1 + mp.mpf(2) ** -50))
 
 
-def sign(expr: sp.Expr, point: Mapping[sp.Symbol, sp.Expr] | None = None) -> int | None:
-    """The certified sign of the real number ``expr`` (at ``point``, exact coordinates): +1 or -1
-    from an enclosure at SIGN_DPS digits that excludes 0, 0 for an exact zero (numbers.is_zero,
-    tried once no enclosure separates it), else None (undecided). Raises ValueError where expr
-    is not real and NotImplementedError where it has no enclosure (see :func:`enclose`)."""
+def certified_sign(expr: sp.Expr, point: Mapping[sp.Symbol, sp.Expr] | None = None) -> int | None:
+    """+1 or -1 from the first enclosure of the real number ``expr`` (at ``point``) at SIGN_DPS
+    digits that excludes 0; None when none does. Raises as :func:`enclose`."""
     expr = sp.sympify(expr)
     for dps in SIGN_DPS:
         lo, hi = ends(enclose(expr, point or {}, dps))
         if lo > 0 or hi < 0:
             return 1 if lo > 0 else -1
-    return 0 if is_zero(expr.subs(point or {})) else None
+    return None
+
+
+def sign(expr: sp.Expr, point: Mapping[sp.Symbol, sp.Expr] | None = None) -> int | None:
+    """The sign of the real number ``expr`` at ``point``: :func:`certified_sign`, else 0 for an
+    exact zero (numbers.is_zero), else None (undecided)."""
+    found = certified_sign(expr, point)
+    if found is not None:
+        return found
+    return 0 if is_zero(sp.sympify(expr).subs(point or {})) else None

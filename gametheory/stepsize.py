@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
-from .fields import UndecidedSign, enclosure, sign
+from .fields import UndecidedSign, sign
+from .intervals import enclose
 from .spectrum import DIGITS, NoConvergence, closed_form_roots, factors, high_precision_roots
 
 TIE = mpmath.mpf(10) ** -40
@@ -65,9 +66,8 @@ class _Bound:
 def _value(expr: sp.Expr) -> mpmath.mpf:
     """A real constant to :data:`DIGITS` digits (midpoint of a certified enclosure)."""
     try:
-        box = enclosure(expr, 4 * DIGITS)
-        return mpmath.mpf(box.mid)
-    except UndecidedSign:
+        return mpmath.mpf(enclose(expr, {}, 2 * DIGITS).mid)
+    except (NotImplementedError, ValueError):
         return mpmath.mpf(str(sp.N(expr, DIGITS)))
 
 
