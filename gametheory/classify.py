@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from .domain import Domain
 from .errors import PointError
 from .game import Game
 from .numbers import is_exact_number, is_zero
@@ -95,7 +96,8 @@ class PointReport:
 
 
 def classify_point(game: Game, point: Mapping[sp.Symbol, sp.Expr]) -> PointReport:
-    """Classify ``game`` (constants substituted) at ``point``; exact iff every coordinate is."""
+    """Classify ``game`` (constants substituted) at ``point``, which must lie where every loss is
+    real and smooth (:class:`PointError` otherwise); exact iff every coordinate is."""
     game = game.with_constants() if game.constants else game
     missing = [s.name for s in game.params if s not in point]
     if missing:
@@ -103,6 +105,9 @@ def classify_point(game: Game, point: Mapping[sp.Symbol, sp.Expr]) -> PointRepor
     values = tuple(sp.sympify(point[s]) for s in game.params)
     exact = all(is_exact_number(v) for v in values)
     subs = dict(zip(game.params, values))
+    violation = Domain.of(game).violation(subs, exact)
+    if violation is not None:
+        raise PointError(f"the point is outside the losses' real domain: {violation}")
     jacobian = game.jacobian.xreplace(subs)  # numbers for symbols: xreplace, not the much slower subs
     field = game.vector_field.xreplace(subs)
     if exact:

@@ -10,11 +10,11 @@ import pytest
 import sympy as sp
 
 from cli import app
-from gametheory import Game, Player, classify_game, stationary_points
+from gametheory import Game, GameError, Player, classify_game, stationary_points
 from gametheory.intervals import enclose, ends
 from gametheory.render import print_game_report
 from rich.console import Console
-from tests.cli_checks import runner
+from tests.cli_checks import assert_one_line_error, runner
 
 x, y = sp.symbols("x y", real=True)
 
@@ -114,6 +114,17 @@ def test_exact_solution_outside_the_log_domain_is_rejected_with_a_note():
     assert rejected.where == (("x", "-1"),) and "log(x) needs x > 0" in rejected.reason
     assert "rejected 1 solution(s) outside the losses' real domain: (x = -1)" in search.method
     assert search.to_dict()["rejected"] == [{"point": {"x": "-1"}, "reason": rejected.reason, "count": 1}]
+
+
+def test_a_given_point_outside_the_domain_is_refused_in_one_line(tmp_path):
+    game = Game(Player("P", x, x**2 / 2 - sp.log(x)))
+    with pytest.raises(GameError, match=r"outside the losses' real domain: log\(x\) needs x > 0"):
+        classify_game(game, point={x: -1})
+    assert classify_game(game, point={x: 1}).points[0].stability == "LSSP"
+    file = tmp_path / "g.toml"
+    file.write_text('[players.P]\nparams = ["x"]\nloss = "x**2/2 - log(x)"\n')
+    assert_one_line_error(runner.invoke(app, ["classify", str(file), "--point", "x=-1/2"]),
+                          "outside the losses' real domain")
 
 
 def test_numeric_solution_outside_the_log_domain_is_rejected():
