@@ -16,7 +16,8 @@ from .classify import GameReport, PointReport
 from .spectrum import poly_text
 
 STEPSIZE_KEYS = ("point", "point_float", "exact", "stationary", "stability", "stability_method", "eigenvalues",
-                 "max_step_size", "max_step_size_exact", "binding_eigenvalue", "step_size_reason")
+                 "max_step_size", "max_step_size_exact", "max_step_size_method", "binding_eigenvalue",
+                 "step_size_reason")
 
 
 def escape(text: str) -> str:
