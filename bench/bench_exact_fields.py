@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
+import os
 import platform
 import random
 import statistics
@@ -28,6 +28,7 @@ import sympy as sp
 
 from gametheory import Game, Player, classify_point
 from gametheory.spectrum import high_precision_roots
+from timing import time_in_child
 
 X = sp.Symbol("x_")
 
@@ -72,24 +73,6 @@ def old_lemma4_exact(jacobian: sp.Matrix):
     return min(candidates, key=lambda e: sp.N(e, 30))
 
 
-def _timed(target, matrix, queue):
-    start = time.perf_counter()
-    target(matrix)
-    queue.put(time.perf_counter() - start)
-
-
-def baseline_time(target, matrix: sp.Matrix, timeout: float) -> float | None:
-    queue = mp.Queue()
-    proc = mp.Process(target=_timed, args=(target, matrix, queue))
-    proc.start()
-    proc.join(timeout)
-    if proc.is_alive():
-        proc.terminate()
-        proc.join()
-        return None
-    return queue.get()
-
-
 def ours(game: Game, point: dict, repeats: int):
     """Median wall time of ``classify_point`` (our root cache cleared before each run; sympy's
     own caches are warm after the first run, so the first run is reported too)."""
@@ -108,13 +91,13 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--params", type=int, nargs="+", default=[8, 12])
     args = parser.parse_args()
-    results = {"machine": f"{platform.machine()}, {mp.cpu_count()} cores, Python {platform.python_version()}, "
+    results = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
                           f"sympy {sp.__version__}", "cases": []}
     cases = [(f"golden, {n} params, Q(sqrt 5)", *golden_game(n), old_charpoly) for n in args.params]
     cases.append(("nested radical sqrt(2 + sqrt 3), 3 params", *nested_game(), old_lemma4_exact))
     for name, game, point, baseline in cases:
         seconds, first, report = ours(game, point, args.repeats)
-        theirs = baseline_time(baseline, report.jacobian, args.timeout)
+        theirs = time_in_child(baseline, report.jacobian, args.timeout)
         results["cases"].append({
             "case": name, "classify_s": seconds, "classify_first_run_s": first,
             "stability": report.stability, "method": report.stability_method,

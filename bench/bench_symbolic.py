@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
+import os
 import platform
 import random
 import shutil
@@ -24,6 +24,7 @@ from pathlib import Path
 import sympy as sp
 
 from gametheory import Game, Player, classify_point
+from timing import time_in_child
 
 
 def median_wall(cmd: list[str], repeats: int) -> float:
@@ -54,24 +55,6 @@ def random_game(n_params: int, seed: int) -> tuple[Game, dict]:
     return game, star
 
 
-def _eigenvals(matrix, queue):
-    start = time.perf_counter()
-    matrix.eigenvals()
-    queue.put(time.perf_counter() - start)
-
-
-def sympy_eigenvals_time(matrix: sp.Matrix, timeout: float) -> float | None:
-    queue = mp.Queue()
-    proc = mp.Process(target=_eigenvals, args=(matrix, queue))
-    proc.start()
-    proc.join(timeout)
-    if proc.is_alive():
-        proc.terminate()
-        proc.join()
-        return None
-    return queue.get()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=5)
@@ -79,7 +62,7 @@ def main() -> None:
     args = parser.parse_args()
     beside = Path(sys.executable).parent / "gametheory"
     exe = str(beside) if beside.exists() else shutil.which("gametheory") or "gametheory"
-    results = {"machine": f"{platform.machine()}, {mp.cpu_count()} cores, Python {platform.python_version()}"}
+    results = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"}
 
     baseline = median_wall([sys.executable, "-c", "import sympy"], args.repeats)
     classify = median_wall([exe, "classify", "example1"], args.repeats)
@@ -93,7 +76,7 @@ def main() -> None:
         report = classify_point(game, star)
         ours = time.perf_counter() - start
         assert report.stationary and report.stability_method == "exact"
-        theirs = sympy_eigenvals_time(report.jacobian, args.timeout)
+        theirs = time_in_child(sp.Matrix.eigenvals, report.jacobian, args.timeout)
         rows.append({"params": n, "classify_exact_s": ours, "verdict": report.stability,
                      "sympy_eigenvals_s": theirs, "speedup": None if theirs is None else theirs / ours,
                      "sympy_timed_out_after_s": None if theirs is not None else args.timeout})
