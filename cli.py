@@ -135,8 +135,9 @@ def classify(
                                      "is: lssp, dne, or a method converges (simgd[:h=H,ratio=R|r], eg, ...)."),
 ) -> None:
     """Vector field, Jacobian and every stationary point: LSSP, DNE, rotation, Lemma 4 step size."""
-    from gametheory import classify_game, render
-    from gametheory.regions import report_regions
+    from gametheory import classify_game
+    from gametheory.render import text as render
+    from gametheory.dynamics.regions import report_regions
 
     resolved, constants, at = load_game_options(game, set_, point)
     report = classify_game(resolved, constants, at)
@@ -151,7 +152,7 @@ def classify(
     else:
         render.print_game_report(report, console())
         if regions:
-            from gametheory import render_dynamics
+            from gametheory.render import dynamics as render_dynamics
 
             render_dynamics.print_regions(report, regions, console())
 
@@ -170,8 +171,10 @@ def stepsize(
     order: str = typer.Option(None, "--order", help=ORDER_HELP),
 ) -> None:
     """Step sizes h for which a method converges at each stationary point (SimGD: Lemma 4), the optimal h and its rate."""
-    from gametheory import classify_game, render, render_dynamics
-    from gametheory.dynamics import analyse_report
+    from gametheory import classify_game
+    from gametheory.render import text as render
+    from gametheory.render import dynamics as render_dynamics
+    from gametheory.dynamics.convergence import analyse_report
 
     resolved, constants, at = load_game_options(game, set_, point)
     chosen = build_method(method, None, ratio, beta, gamma, order, resolved)
@@ -190,7 +193,7 @@ def stepsize(
 
 def build_method(name: str, h, ratio: str, beta: str | None, gamma: str | None, order: str | None, game):
     """A Method from CLI strings (exact values kept exact); errors are OptionErrors."""
-    from gametheory.methods import Method, parse_order
+    from gametheory.dynamics.methods import Method, parse_order
     from gametheory.parsing import parse_number
 
     extra = {}
@@ -226,9 +229,13 @@ def simulate(
     """Run a training method (or the continuous flow) from given or random starts; say whether and how fast it converges."""
     import numpy as np
 
-    from gametheory import classify_game, figures, render_dynamics
+    from gametheory import classify_game
+
+    from gametheory.render import figures
+
+    from gametheory.render import dynamics as render_dynamics
     from gametheory.errors import OptionError
-    from gametheory.flow import flow, iterate, parse_start, random_starts
+    from gametheory.dynamics.simulate import flow, iterate, parse_start, random_starts
     from gametheory.parsing import parse_number
 
     resolved, constants, _ = load_game_options(game, set_, None)
@@ -322,9 +329,10 @@ def plot(
     seed: int = typer.Option(0, "--seed", help="Seed of random starts and end points."),
 ) -> None:
     """Draw a figure of a small game: portrait, landscape, eigs, radius or path-angle."""
-    from gametheory import parsing, plots
+    from gametheory import parsing
+    from gametheory.render import plots
     from gametheory.errors import OptionError
-    from gametheory.flow import parse_start
+    from gametheory.dynamics.simulate import parse_start
 
     resolved, constants, at = load_game_options(game, set_, point)
     fixed = {s.name: float(v) for s, v in parsing.parse_assignments(fix or [], {s.name: s for s in resolved.params},
@@ -427,8 +435,8 @@ def neural_eigs(
     import warnings
 
     from gametheory.errors import OptionError
-    from neural import render
-    from neural.eigen import top_eigenvalues
+    from neural.render import text as render
+    from neural.analysis.eigen import top_eigenvalues
     from neural.operators import spectrum_operator
     from neural.targets import resolve_target
 
@@ -472,8 +480,8 @@ def neural_classify(
     import warnings
 
     from gametheory.errors import OptionError
-    from neural import render
-    from neural.classify import classify_state
+    from neural.render import text as render
+    from neural.analysis.classify import classify_state
     from neural.targets import resolve_target
 
     if not grad_tol >= 0:
@@ -513,8 +521,8 @@ def neural_path_angle(
     """
     from gametheory.errors import OptionError
     from gametheory.parsing import parse_number
-    from neural import render
-    from neural.path_angle import path_angle
+    from neural.render import text as render
+    from neural.analysis.path_angle import path_angle
     from neural.targets import resolve_path_states
 
     clips = {}
@@ -600,8 +608,8 @@ def neural_train(
 
     if dataset not in TRAIN_DATASETS:
         raise OptionError(f"unknown data set {dataset!r}; choose one of {', '.join(TRAIN_DATASETS)}")
-    from neural.train_launch import launch_training
-    from neural.train_render import RichReporter
+    from neural.training.launch import launch_training
+    from neural.render.training import RichReporter
 
     overrides = dict(loss=loss, method=method, alternating=alternating, iterations=iterations,
                      lr_g=lr_g, lr_d=lr_d, beta1=beta1, beta2=beta2, n_critic=n_critic,
@@ -643,10 +651,10 @@ def neural_train_classifier(
 
     if dataset != "mnist":
         raise OptionError(f"train-classifier supports mnist only, not {dataset!r}")
-    from neural.data import data_directory
-    from neural.data import download as fetch_data
-    from neural.train_classifier import train_mnist_classifier
-    from neural.train_launch import choose_device
+    from neural.training.data import data_directory
+    from neural.training.data import download as fetch_data
+    from neural.training.classifier import train_mnist_classifier
+    from neural.training.launch import choose_device
 
     data_dir = data_directory("mnist", data_dir)
     if download:

@@ -27,7 +27,7 @@ import time
 import sympy as sp
 
 from gametheory import Game, Player, classify_point
-from gametheory.spectrum import high_precision_roots
+from gametheory.analysis.spectrum import high_precision_roots
 from timing import time_in_child
 
 X = sp.Symbol("x_")

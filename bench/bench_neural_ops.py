@@ -5,12 +5,12 @@ Model: the paper's MoG NSGAN (generator 100 -> 100 -> 1, discriminator 1 -> 100 
 seeded initialisation. Measured over --repeats rounds, ours and the baseline interleaved within
 each round (the machine may be shared); times are medians (best-of in the *_best_s keys):
 
-1. top-20 eigenvalues (LM) of J: ours (neural.eigen.top_eigenvalues on
+1. top-20 eigenvalues (LM) of J: ours (neural.analysis.eigen.top_eigenvalues on
    neural.operators.spectrum_operator: the closed-form J for this model) vs the baseline
    (bench_neural_ops_baseline.baseline_eigs); same eigenvalues to a relative 1e-3 is checked.
-2. leftmost eigenvalue with residual (neural.eigen.leftmost_eigenvalues, k=1, including its
+2. leftmost eigenvalue with residual (neural.analysis.eigen.leftmost_eigenvalues, k=1, including its
    spectral-radius estimate) vs our top-20 solve.
-3. path-angle with 100 alpha points: neural.path_angle.path_angle vs a Python loop loading
+3. path-angle with 100 alpha points: neural.analysis.path_angle.path_angle vs a Python loop loading
    interpolated state dicts.
 4. peak memory (extra resident memory of a fresh process during the solve: VmHWM minus VmRSS
    before it, Linux) of the top-20 solve with the data split into 10 batches: our streaming operator vs the baseline holding every
@@ -34,10 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_neural_ops_baseline import baseline_eigs, baseline_path_angle  # noqa: E402
-from neural.eigen import leftmost_eigenvalues, top_eigenvalues  # noqa: E402
+from neural.analysis.eigen import leftmost_eigenvalues, top_eigenvalues  # noqa: E402
 from neural.game import NeuralGame  # noqa: E402
 from neural.operators import spectrum_operator  # noqa: E402
-from neural.path_angle import path_angle  # noqa: E402
+from neural.analysis.path_angle import path_angle  # noqa: E402
 
 F = torch.nn.functional
 SAMPLES, LATENT, HIDDEN, K = 10_000, 100, 100, 20

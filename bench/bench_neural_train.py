@@ -1,4 +1,4 @@
-"""MoG full-batch extragradient iterations per second: the trainer (neural.train) against the
+"""MoG full-batch extragradient iterations per second: the trainer (neural.training.trainer) against the
 paper-style baseline (bench_neural_train_baseline.py), same models, data and initialisation,
 interleaved in one run; also the trainer with its closed-form MoG gradients switched off
 (``fast_field = None``: autograd, as for every other game). Checks that all three compute the
@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench_neural_train_baseline import LoopExtragradient, baseline_iteration  # noqa: E402
-from neural.presets import resolve_config  # noqa: E402
-from neural.train import Trainer  # noqa: E402
+from neural.training.presets import resolve_config  # noqa: E402
+from neural.training.trainer import Trainer  # noqa: E402
 
 
 def synchronise(device):
@@ -123,7 +123,7 @@ def main() -> None:
                                                         max(5, args.iterations // 5))
     print(json.dumps(result, indent=2))
     print(f"\n{'':>24}{'best it/s':>12}{'median it/s':>14}")
-    print(f"{'trainer (neural.train)':>24}{best_ours:>12.1f}{median_ours:>14.1f}")
+    print(f"{'trainer (neural.training.trainer)':>24}{best_ours:>12.1f}{median_ours:>14.1f}")
     print(f"{'trainer, autograd path':>24}{max(autograd_rates):>12.1f}"
           f"{median(autograd_rates):>14.1f}")
     print(f"{'paper-style baseline':>24}{best_baseline:>12.1f}{median_baseline:>14.1f}")

@@ -2,7 +2,7 @@
 paper-era research code does it: separate forward passes for the generator and discriminator
 losses, ``.backward()`` into ``.grad``, and optimisers looping over parameters in Python and
 updating ``.data`` one tensor at a time (extrapolation saves a copy, the step restores it).
-Same mathematics as ``neural.train.Trainer`` with method 'extragradient'."""
+Same mathematics as ``neural.training.trainer.Trainer`` with method 'extragradient'."""
 from __future__ import annotations
 
 import torch.nn.functional as F

@@ -27,10 +27,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gametheory import figures, zoo  # noqa: E402
-from gametheory.flow import portrait  # noqa: E402
-from gametheory.methods import numeric_field  # noqa: E402
-from gametheory.plots import reference_point  # noqa: E402
+from gametheory import zoo  # noqa: E402
+
+from gametheory.render import figures
+from gametheory.dynamics.simulate import portrait  # noqa: E402
+from gametheory.dynamics.methods import numeric_field  # noqa: E402
+from gametheory.render.plots import reference_point  # noqa: E402
 
 
 def best(fn, repeats: int) -> tuple[float, object]:

@@ -5,7 +5,7 @@ Run: python examples/custom_game.py
 import sympy as sp
 
 from gametheory import Game, Player, classify_game
-from gametheory.render import print_game_report
+from gametheory.render.text import print_game_report
 from rich.console import Console
 
 x, y = sp.symbols("x y", real=True)

@@ -8,8 +8,8 @@ from pathlib import Path
 import sympy as sp
 
 from gametheory import zoo
-from gametheory.methods import Method
-from gametheory.plots import plot
+from gametheory.dynamics.methods import Method
+from gametheory.render.plots import plot
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else "figures")
 out.mkdir(exist_ok=True)

@@ -5,10 +5,10 @@ Run: python examples/dynamics_methods.py
 import sympy as sp
 
 from gametheory import classify_game, zoo
-from gametheory.decompose import helmholtz, lemma9, real_block_diagonal
-from gametheory.dynamics import analyse_steps, local_convergence
-from gametheory.flow import iterate
-from gametheory.methods import Method
+from gametheory.analysis.decompose import helmholtz, lemma9, real_block_diagonal
+from gametheory.dynamics.convergence import analyse_steps, local_convergence
+from gametheory.dynamics.simulate import iterate
+from gametheory.dynamics.methods import Method
 
 half = sp.Rational(1, 2)
 for name in ("bilinear", "dirac-gan", "example1"):

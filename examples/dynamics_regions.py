@@ -5,8 +5,8 @@ Run: python examples/dynamics_regions.py
 import sympy as sp
 
 from gametheory import Game, Player, classify_game, zoo
-from gametheory.methods import Method
-from gametheory.regions import H, point_region
+from gametheory.dynamics.methods import Method
+from gametheory.dynamics.regions import H, point_region
 
 # Dirac GAN with the R1 penalty: an LSSP iff gamma > 0, never a DNE (the generator's Hessian is 0).
 game = zoo.get("dirac-gan-r1")

@@ -7,7 +7,7 @@ initial state to the last checkpoints (the paper's Fig. 3 and 4 for MoG).
 
 The run directory must not exist yet (the trainer never overwrites a run). The paper trains
 30,000 iterations on 10,000 samples; a few thousand on 2,000 already fit the mixture. Every
-player minimises its own loss (DESIGN.md).
+player minimises its own loss (docs/design.md).
 
 What to expect: with the paper's step size 0.1, extragradient settles at a point omega whose
 own field is large (|v(omega)| ~ 6) while its extrapolation omega - h v(omega) is nearly
@@ -22,13 +22,13 @@ from pathlib import Path
 
 import torch
 
-from neural.checkpoint import list_checkpoints, load_neural_game
-from neural.classify import classify_state
-from neural.eigen import top_eigenvalues
+from neural.training.checkpoint import list_checkpoints
+from neural.analysis.classify import classify_state
+from neural.analysis.eigen import top_eigenvalues
 from neural.operators import JacobianOperator
-from neural.path_angle import path_angle
-from neural.presets import resolve_config
-from neural.train import start_run
+from neural.analysis.path_angle import path_angle
+from neural.training.presets import resolve_config
+from neural.training.trainer import load_neural_game, start_run
 
 
 def train(out: Path, iterations: int, samples: int) -> dict:

@@ -11,12 +11,12 @@ import torch
 
 from gametheory import zoo
 from neural.bridge import compile_game
-from neural.classify import classify_state
-from neural.eigen import top_eigenvalues
+from neural.analysis.classify import classify_state
+from neural.analysis.eigen import top_eigenvalues
 from neural.game import NeuralGame
 from neural.operators import JacobianOperator
-from neural.path_angle import path_angle
-from neural.render import save_path_angle_plot
+from neural.analysis.path_angle import path_angle
+from neural.render.text import save_path_angle_plot
 
 # 1. A zoo game through the bridge ------------------------------------------------------------
 example2 = zoo.get("example2")

@@ -1,6 +1,6 @@
 """gametheory: exact analysis of small differentiable games written with sympy.
 
-Convention (see DESIGN.md): every player minimises its own loss; ``v`` stacks each player's
+Convention (see docs/design.md): every player minimises its own loss; ``v`` stacks each player's
 gradient of its own loss; LSSP means every eigenvalue of ``J = grad v`` has Re > 0; DNE means
 every player's Hessian of its own loss is positive definite.
 
@@ -14,12 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import zoo
-from .classify import GameReport, PointReport, classify_game, classify_point
+from .analysis.classify import GameReport, PointReport, classify_game, classify_point
 from .errors import GameError
 from .game import Game, Player
 from .gamefile import load_game
 from .parsing import parse_expression, parse_point
-from .stationary import stationary_points
+from .analysis.stationary import stationary_points
 
 __all__ = [
     "Game", "Player", "GameError", "GameReport", "PointReport", "classify_game", "classify_point",

@@ -1,6 +1,6 @@
 """Differentiable games written with sympy: players, losses, vector field and Jacobian.
 
-Convention (DESIGN.md): every player minimises its own loss; the joint state
+Convention (docs/design.md): every player minimises its own loss; the joint state
 ``omega = (theta_1, ..., theta_n)`` concatenates the players' parameters in player order; the
 game vector field is ``v = [grad_{theta_1} L_1, ..., grad_{theta_n} L_n]`` and ``J = grad v``.
 A game given as utilities is negated once, at construction (:meth:`Player.from_utility`).

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import sympy as sp
 
+RELATIVE_TOLERANCE = 1e-9
+"""Numeric verdicts treat |x| <= RELATIVE_TOLERANCE * max(1, ||J||_2) as zero."""
+
 
 def is_exact_number(value: sp.Expr) -> bool:
     return value.is_number and not value.has(sp.Float)

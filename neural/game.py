@@ -1,6 +1,6 @@
 """A neural game: players are PyTorch modules, every quantity is a function of the joint omega.
 
-Convention (DESIGN.md): every player minimises its own loss; ``omega`` concatenates the players'
+Convention (docs/design.md): every player minimises its own loss; ``omega`` concatenates the players'
 trainable parameters in player order; the game vector field is
 ``v(omega) = [grad_{theta_1} L_1, ..., grad_{theta_n} L_n]``.
 
@@ -22,7 +22,7 @@ from torch.func import functional_call, vjp
 from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_map
 
-from neural.closed_form import ClosedFormUnsupported, FlatClosedForm, MoGClosedForm
+from neural.fastpath.closed_form import ClosedFormUnsupported, FlatClosedForm, MoGClosedForm
 
 LossFn = Callable[[Mapping[str, Callable[..., Any]], Any], Mapping[str, torch.Tensor]]
 
@@ -318,7 +318,7 @@ class NeuralGame:
         return field.detach(), torch.stack([l.detach() for l in losses])
 
     def closed_form(self) -> FlatClosedForm | None:
-        """The MoG closed form (``neural.closed_form``: field and ``J u`` without autograd
+        """The MoG closed form (``neural.fastpath.closed_form``: field and ``J u`` without autograd
         graphs over the data) when the players and the loss admit it and it reproduces
         autograd's field and losses on every evaluation batch at the game's state (relative
         1e-3 in float32, 1e-8 in float64, within rounding of ReLU boundaries); else None.

@@ -16,7 +16,7 @@ Products are averaged over the game's evaluation batches. Two ways of computing 
   measured on par with rebuilding a double-backward graph on the MoG model, 100-170 ms vs
   120-140 ms, and it holds no double graph). Memory: one batch's graph.
 - closed form (the MoG game on the CPU, ``NeuralGame.closed_form``): ``J u`` written out
-  (``neural.closed_form``), about 3x cheaper than a retained ``J^T u``; used automatically for
+  (``neural.fastpath.closed_form``), about 3x cheaper than a retained ``J^T u``; used automatically for
   ``J`` and for symmetric blocks (a player's Hessian), retained per batch or rebuilt per product
   like the graphs. ``J^T`` of a non-symmetric block keeps the autograd graphs.
 Eigenvalues need only one of ``J`` and ``J^T`` (same spectrum): ``spectrum_operator`` picks the
@@ -32,7 +32,7 @@ import torch
 from torch.func import jacfwd, jvp, vmap
 
 from gametheory.errors import GameError, OptionError
-from neural.closed_form import ClosedFormUnsupported
+from neural.fastpath.closed_form import ClosedFormUnsupported
 from neural.game import NeuralGame
 
 

@@ -1,7 +1,7 @@
 """What a neural CLI command analyses: a TARGET string resolved to a ``NeuralGame`` and a state.
 
 - A checkpoint: an existing directory (a training run: its latest checkpoint) or a ``*.pt``
-  file. Protocol: ``neural.checkpoint.load_neural_game(path, device=None, dtype=None)`` returns
+  file. Protocol: ``neural.training.trainer.load_neural_game(path, device=None, dtype=None)`` returns
   ``(NeuralGame at the checkpoint's parameters with a fixed seeded evaluation batch, metadata)``.
 - Otherwise a built-in game or a game file (``*.toml``), compiled by the bridge at ``--point``
   (``NAME=VALUE`` per parameter); without ``--point``, at the game's stationary point if it has
@@ -73,7 +73,7 @@ def _exists(target: str) -> bool:
 
 def load_checkpoint_game(path: str, device=None, dtype=None) -> tuple[NeuralGame, dict]:
     """The checkpoint protocol of the training layer (imported lazily)."""
-    from neural.checkpoint import load_neural_game
+    from neural.training.trainer import load_neural_game
 
     return load_neural_game(path, device=device, dtype=dtype)
 

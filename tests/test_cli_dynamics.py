@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from cli_checks import assert_one_line_error, imported_after, run
+from support.cli_checks import assert_one_line_error, imported_after, run
 
 
 def _json(*args):

@@ -4,10 +4,10 @@ import pytest
 import sympy as sp
 
 from gametheory import classify_game, zoo
-from gametheory.decompose import lemma9
-from gametheory.dynamics import analyse_steps, local_convergence, radius_curve, spectral_radius
-from gametheory.flow import iterate
-from gametheory.methods import Method
+from gametheory.analysis.decompose import lemma9
+from gametheory.dynamics.convergence import analyse_steps, local_convergence, radius_curve, spectral_radius
+from gametheory.dynamics.simulate import iterate
+from gametheory.dynamics.methods import Method
 
 Q = sp.Rational
 

@@ -8,11 +8,11 @@ import pytest
 import sympy as sp
 
 from gametheory import Game, Player
-from gametheory.classify import classify_game, classify_point
-from gametheory.dynamics import analyse_report
-from gametheory.fields import UndecidedSign, certified_sign, decidable, exact_domain, sign
-from gametheory.methods import Method
-from gametheory.spectrum import characteristic_polynomial, decide_stability
+from gametheory.analysis.classify import classify_game, classify_point
+from gametheory.dynamics.convergence import analyse_report
+from gametheory.analysis.fields import UndecidedSign, certified_sign, decidable, exact_domain, sign
+from gametheory.dynamics.methods import Method
+from gametheory.analysis.spectrum import characteristic_polynomial, decide_stability
 
 pi, E = sp.pi, sp.E
 P = sp.Matrix([[1, 2, 0, 1], [0, 1, 3, 0], [1, 0, 1, 2], [2, 1, 0, 1]]) * 1000 + sp.eye(4)
@@ -189,7 +189,7 @@ def test_undecided_and_certified_verdicts_reach_json_and_text():
 
     from rich.console import Console
 
-    from gametheory import render
+    from gametheory.render import text as render
 
     b = sp.exp(sp.Rational(1, 3))
     hidden = conjugated(sp.diag(sp.Matrix([[0, E], [-1, 0]]), sp.Matrix([[0, b**2], [-b, 0]])))
@@ -210,7 +210,7 @@ def test_undecided_and_certified_verdicts_reach_json_and_text():
 
 
 def test_local_convergence_is_exact_over_q_pi():
-    from gametheory.dynamics import local_convergence
+    from gametheory.dynamics.convergence import local_convergence
 
     matrix = pi * sp.Matrix([[1, 1], [-1, 1]])  # eigenvalues pi (1 +- i): Lemma 4 bound 1/pi
     slices = (slice(0, 1), slice(1, 2))

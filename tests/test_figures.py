@@ -5,11 +5,13 @@ import sys
 import numpy as np
 import pytest
 
-from gametheory import figures, zoo
+from gametheory import zoo
+
+from gametheory.render import figures
 from gametheory.errors import OptionError
-from gametheory.methods import numeric_field
-from gametheory.pathangle import ends_near, path_angle_spread
-from gametheory.plots import plot
+from gametheory.dynamics.methods import numeric_field
+from gametheory.dynamics.pathangle import ends_near, path_angle_spread
+from gametheory.render.plots import plot
 
 
 @pytest.mark.parametrize("suffix, magic", [("png", b"\x89PNG"), ("pdf", b"%PDF"), ("svg", b"<?xml")])
@@ -40,6 +42,6 @@ def test_landscape_of_a_one_parameter_player(tmp_path):
 
 
 def test_importing_figures_does_not_import_matplotlib():
-    code = "import sys, gametheory.figures, gametheory.plots; print('matplotlib' in sys.modules)"
+    code = "import sys, gametheory.render.figures, gametheory.render.plots; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -4,10 +4,10 @@ import pytest
 import sympy as sp
 
 from gametheory import classify_game, zoo
-from gametheory.decompose import helmholtz, real_block_diagonal
+from gametheory.analysis.decompose import helmholtz, real_block_diagonal
 from gametheory.errors import OptionError, PointError
-from gametheory.flow import flow, iterate, parse_start, portrait, random_starts
-from gametheory.methods import Method, numeric_field
+from gametheory.dynamics.simulate import flow, iterate, parse_start, portrait, random_starts
+from gametheory.dynamics.methods import Method, numeric_field
 
 
 def test_flow_converges_to_example1_lssp_at_the_slowest_rate():

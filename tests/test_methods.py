@@ -4,9 +4,9 @@ import pytest
 import sympy as sp
 
 from gametheory import classify_game, zoo
-from gametheory.dynamics import update_jacobian
+from gametheory.dynamics.methods import update_jacobian
 from gametheory.errors import OptionError
-from gametheory.methods import Field, Method, parse_order
+from gametheory.dynamics.methods import Field, Method, parse_order
 
 h, beta, gamma, r = sp.symbols("h beta gamma r")
 

@@ -7,7 +7,7 @@ import torch
 from gametheory import Game, Player, zoo
 from gametheory.errors import PointError
 from neural.bridge import compile_game
-from neural.eigen import hessian_extremes, leftmost_eigenvalues, top_eigenvalues
+from neural.analysis.eigen import hessian_extremes, leftmost_eigenvalues, top_eigenvalues
 from neural.operators import JacobianOperator, dense_jacobian, hessian_operator
 
 theta1, theta2, phi, theta = sp.symbols("theta1 theta2 phi theta", real=True)

@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from neural.checkpoint import (CheckpointError, atomic_write, checkpoint_path, load_checkpoint,
-                               resolve_checkpoint, save_checkpoint)
+from neural.training.checkpoint import (CheckpointError, atomic_write, checkpoint_path, load_checkpoint,
+                                        resolve_checkpoint, save_checkpoint)
 
 
 def test_round_trip_with_weights_only(tmp_path):

@@ -6,7 +6,7 @@ import pytest
 
 from gametheory import zoo
 from neural.bridge import compile_game
-from neural.classify import classify_state
+from neural.analysis.classify import classify_state
 from test_neural_eigen import planted_jacobian, quadratic_game, stable_rotating_pairs
 
 

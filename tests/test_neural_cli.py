@@ -5,7 +5,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from cli_checks import imported_after
+from support.cli_checks import imported_after
 
 runner = CliRunner()
 
@@ -88,9 +88,9 @@ def test_user_errors_are_one_line_and_exit_2(args, message):
 
 
 def test_checkpoint_targets(tmp_path):
-    from neural.checkpoint import list_checkpoints
-    from neural.presets import resolve_config
-    from neural.train import start_run
+    from neural.training.checkpoint import list_checkpoints
+    from neural.training.presets import resolve_config
+    from neural.training.trainer import start_run
 
     config = resolve_config("mog", "mog-nsgan-eg", mog_samples=200, batch_size=200, log_every=10,
                             checkpoint_every=5, sample_every=1000, latent_dim=4, width=8,

@@ -1,4 +1,4 @@
-"""The closed-form MoG game (neural.closed_form, neural.scalar_relu) against autograd.
+"""The closed-form MoG game (neural.fastpath.closed_form, neural.fastpath.scalar_relu) against autograd.
 
 ReLUThresholds against the dense activation mask; the closed-form field, losses and J u against
 ``_autograd_field_and_losses`` and ``dense_jacobian`` (jacfwd) for several losses and layouts;
@@ -12,11 +12,11 @@ from hypothesis import given, settings, strategies as st
 from torch import nn
 
 from neural.game import NeuralGame
-from neural.models import MoGDiscriminator, MoGGenerator
+from neural.training.models import MoGDiscriminator, MoGGenerator
 from neural.operators import (JacobianOperator, NonFiniteProduct, dense_jacobian, hessian_operator,
                               spectrum_operator)
-from neural.path_angle import path_angle
-from neural.scalar_relu import ReLUThresholds
+from neural.analysis.path_angle import path_angle
+from neural.fastpath.scalar_relu import ReLUThresholds
 
 F = nn.functional
 torch.set_num_threads(1)

@@ -9,9 +9,10 @@ import pytest
 import torch
 from scipy.stats import norm
 
-from neural.data import (CIFAR10_TRAIN_BATCHES, MNIST_FILES, DataError, GANBatches,
-                         load_cifar10, load_mnist, md5sum, mog_cdf, mog_sample, read_cifar_batch,
-                         read_idx, verify_checksum, write_cifar_batch, write_idx)
+from neural.training.data import (CIFAR10_TRAIN_BATCHES, MNIST_FILES, DataError, GANBatches,
+                                  load_cifar10, load_mnist, md5sum, mog_cdf, mog_sample, read_cifar_batch,
+                                  read_idx, verify_checksum)
+from support.datasets import write_cifar_batch, write_idx
 
 
 def test_mog_moments_and_cdf():
@@ -133,7 +134,7 @@ def test_batches_fixed_and_sharded():
 
 
 def test_fetch_verifies_and_never_leaves_a_partial_file(tmp_path):
-    from neural.data import RemoteFile, fetch
+    from neural.training.data import RemoteFile, fetch
 
     source = tmp_path / "source.gz"
     source.write_bytes(b"hello")
@@ -150,7 +151,7 @@ def test_fetch_verifies_and_never_leaves_a_partial_file(tmp_path):
 def test_cifar_download_extracts_the_archive(tmp_path, monkeypatch):
     import tarfile
 
-    import neural.data as data
+    import neural.training.data as data
 
     source = tmp_path / "src" / "cifar-10-batches-py"
     write_tiny_cifar(source)

@@ -8,9 +8,9 @@ import pytest
 import torch
 import torch.multiprocessing as mp
 
-from neural.checkpoint import load_checkpoint
-from neural.presets import resolve_config
-from neural.train import build_game_parts, start_run
+from neural.training.checkpoint import load_checkpoint
+from neural.training.presets import resolve_config
+from neural.training.trainer import build_game_parts, start_run
 
 OPTIONS = dict(iterations=6, mog_samples=400, batch_size=200, latent_dim=8, width=16,
                loss="wgangp", method="extraadam", lr_g=0.01, lr_d=0.01, n_critic=2,
@@ -24,7 +24,7 @@ def _free_port() -> int:
 
 
 def _worker(rank, world_size, port, run_dir, stop_rank=None):
-    from neural.distributed import from_environment, shutdown
+    from neural.training.distributed import from_environment, shutdown
 
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
                       WORLD_SIZE=str(world_size), LOCAL_RANK=str(rank))

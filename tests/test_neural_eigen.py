@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from neural.eigen import hessian_extremes, leftmost_eigenvalues, top_eigenvalues
+from neural.analysis.eigen import hessian_extremes, leftmost_eigenvalues, top_eigenvalues
 from neural.game import NeuralGame
 from neural.operators import JacobianOperator, hessian_operator
 
@@ -172,7 +172,7 @@ def float32_game():
     return NeuralGame({"G": gen, "D": disc}, loss, data)
 """
 SOLVES = """
-from neural.eigen import leftmost_eigenvalues, top_eigenvalues
+from neural.analysis.eigen import leftmost_eigenvalues, top_eigenvalues
 from neural.operators import JacobianOperator
 
 def solves(game):
@@ -196,7 +196,7 @@ def test_float32_krylov_solves_are_a_function_of_the_operator():
     import sys
     from pathlib import Path
 
-    from neural.eigen import SEED
+    from neural.analysis.eigen import SEED
 
     namespace: dict = {}
     exec(FLOAT32_GAME + SOLVES, namespace)

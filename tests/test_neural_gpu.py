@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from neural.eigen import top_eigenvalues
+from neural.analysis.eigen import top_eigenvalues
 from neural.game import NeuralGame
 from neural.operators import JacobianOperator, dense_jacobian
 from test_neural_operators import mlp_game

@@ -4,9 +4,9 @@ import pytest
 import torch
 from scipy.stats import kstest, wasserstein_distance
 
-from neural.data import mog_cdf
-from neural.metrics import (MetricError, feature_statistics, frechet_distance, inception_metrics,
-                            inception_score, ks_statistic, load_inception, wasserstein_1d)
+from neural.training.data import mog_cdf
+from neural.training.metrics import (MetricError, feature_statistics, frechet_distance, inception_metrics,
+                                     inception_score, ks_statistic, load_inception, wasserstein_1d)
 
 
 def test_wasserstein_matches_scipy():

@@ -5,8 +5,8 @@ import torch
 from torch import nn
 
 from gametheory.errors import OptionError
-from neural.optim import (GD, Adam, ExtraAdam, Extragradient, OptimisticAdam, ParameterAverage,
-                          fill_game_gradients, make_optimizer, player_groups)
+from neural.training.optim import (GD, Adam, ExtraAdam, Extragradient, OptimisticAdam, ParameterAverage,
+                                   fill_game_gradients, make_optimizer, player_groups)
 
 
 class Scalar(nn.Module):

@@ -6,7 +6,7 @@ import torch
 from gametheory import zoo
 from gametheory.errors import OptionError, PointError
 from neural.bridge import compile_game
-from neural.path_angle import clip_filter, path_angle
+from neural.analysis.path_angle import clip_filter, path_angle
 from test_neural_operators import mlp_game
 
 

@@ -7,10 +7,11 @@ import signal
 import pytest
 import torch
 
-from neural.checkpoint import CheckpointError, list_checkpoints, load_checkpoint, load_neural_game
-from neural.data import CIFAR10_TRAIN_BATCHES, MNIST_FILES, write_cifar_batch, write_idx
-from neural.presets import resolve_config
-from neural.train import TrainingDiverged, resume_run, start_run
+from neural.training.checkpoint import CheckpointError, list_checkpoints, load_checkpoint
+from neural.training.data import CIFAR10_TRAIN_BATCHES, MNIST_FILES
+from neural.training.presets import resolve_config
+from neural.training.trainer import TrainingDiverged, load_neural_game, resume_run, start_run
+from support.datasets import write_cifar_batch, write_idx
 
 torch.set_num_threads(1)
 
@@ -163,7 +164,7 @@ def test_tiny_image_runs_end_to_end(tmp_path, dataset, preset):
 
 
 def test_image_grid_tiles_in_row_major_order():
-    from neural.train_render import image_grid
+    from neural.render.training import image_grid
 
     images = -torch.ones(3, 1, 2, 2)
     images[2] = 1.0  # third image white: row 0, column 2

@@ -9,8 +9,9 @@ import torch
 from typer.testing import CliRunner
 
 from cli import app
-from neural.checkpoint import list_checkpoints
-from neural.data import MNIST_FILES, write_idx
+from neural.training.checkpoint import list_checkpoints
+from neural.training.data import MNIST_FILES
+from support.datasets import write_idx
 
 runner = CliRunner()
 TINY = ["--iterations", "20", "--mog-samples", "500", "--batch-size", "500", "--latent-dim", "4",
@@ -114,7 +115,8 @@ def test_mnist_run_logs_the_lenet_inception_score(tmp_path):
 
 
 def test_cifar10_without_inception_weights_says_so(tmp_path):
-    from neural.data import CIFAR10_TRAIN_BATCHES, write_cifar_batch
+    from neural.training.data import CIFAR10_TRAIN_BATCHES
+    from support.datasets import write_cifar_batch
 
     for name in CIFAR10_TRAIN_BATCHES:
         write_cifar_batch(tmp_path / name, torch.zeros(4, 3, 32, 32, dtype=torch.uint8).numpy(),

@@ -1,10 +1,10 @@
-"""The closed-form MoG game gradients (neural.train_fastpath) against the autograd path."""
+"""The closed-form MoG game gradients (neural.fastpath.training) against the autograd path."""
 import pytest
 import torch
 
-from neural.presets import resolve_config
-from neural.train import Trainer, TrainingDiverged
-from neural.train_fastpath import fast_path_applies
+from neural.training.presets import resolve_config
+from neural.training.trainer import Trainer, TrainingDiverged
+from neural.fastpath.training import fast_path_applies
 
 torch.set_num_threads(1)
 

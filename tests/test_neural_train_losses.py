@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from gametheory.errors import OptionError
-from neural.losses import gan_loss, gradient_penalty
-from neural.presets import PRESETS, resolve_config
+from neural.training.losses import gan_loss, gradient_penalty
+from neural.training.presets import PRESETS, resolve_config
 
 
 def batch(n=4):

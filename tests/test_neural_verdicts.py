@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from neural.certificates import (hessian_certificate, lyapunov_inertia, positive_definite,
-                                 stability_certificate)
-from neural.classify import classify_state
+from neural.analysis.certificates import (hessian_certificate, lyapunov_inertia, positive_definite,
+                                          stability_certificate)
+from neural.analysis.classify import classify_state
 from neural.game import NeuralGame
-from neural.losses import gan_loss, gradient_penalty
+from neural.training.losses import gan_loss, gradient_penalty
 from neural.operators import JacobianOperator, NonFiniteProduct
 from test_neural_eigen import planted_jacobian, quadratic_game
 
@@ -69,7 +69,7 @@ def test_krylov_never_calls_the_hidden_pair_stable(hidden_pair_game):
 def test_text_rendering_names_the_certificates(hidden_pair_report):
     from rich.console import Console
 
-    from neural.render import print_classification
+    from neural.render.text import print_classification
 
     console = Console(record=True, width=200)
     print_classification(hidden_pair_report, "planted [hidden] pair", console)
@@ -106,7 +106,7 @@ def test_exponential_confirmation_finds_the_pair_a_krylov_solve_missed():
     """Started from the issue's wrong answer (the largest-modulus pair reported as leftmost),
     the solve on exp(-t (J - s I)) finds the pair -0.5 +- 15.5i hidden among Re in [0.5, 1],
     Im up to 30."""
-    from neural.eigen import EigenResult, confirm_leftmost
+    from neural.analysis.eigen import EigenResult, confirm_leftmost
 
     rng = np.random.default_rng(0)
     x, y = rng.uniform(0.5, 1.0, 60), rng.uniform(0.0, 30.0, 60)
@@ -250,8 +250,8 @@ def test_non_finite_products_are_a_one_line_error():
 
 
 def test_consensus_training_with_wgangp_at_a_zero_gradient_state_does_not_diverge(tmp_path):
-    from neural.train import Trainer
-    from neural.train_config import TrainConfig
+    from neural.training.trainer import Trainer
+    from neural.training.config import TrainConfig
 
     config = TrainConfig(dataset="mog", loss="wgangp", method="gd", consensus=1.0,
                          iterations=2, batch_size=64, mog_samples=64, latent_dim=4, width=8)

@@ -12,11 +12,12 @@ import torch
 from typer.testing import CliRunner
 
 from cli import app
-from cli_checks import assert_one_line_error
-from neural.checkpoint import (atomic_write, checkpoint_path, list_checkpoints, load_checkpoint,
-                               save_checkpoint)
-from neural.data import (CIFAR10_TRAIN_BATCHES, MNIST_FILES, DataError, load_cifar10, load_images,
-                         load_mnist, write_cifar_batch, write_idx)
+from support.cli_checks import assert_one_line_error
+from support.datasets import write_cifar_batch, write_idx
+from neural.training.checkpoint import (atomic_write, checkpoint_path, list_checkpoints, load_checkpoint,
+                                        save_checkpoint)
+from neural.training.data import (CIFAR10_TRAIN_BATCHES, MNIST_FILES, DataError, load_cifar10, load_images,
+                                  load_mnist)
 
 TINY = ["--mog-samples", "500", "--batch-size", "500", "--latent-dim", "4", "--width", "16",
         "--log-every", "10", "--checkpoint-every", "10", "--quiet", "--device", "cpu"]
@@ -83,7 +84,7 @@ def test_corrupt_checkpoint_is_one_line_without_torch_advice(tmp_path, kind):
 
 def test_corrupt_classifier_is_one_line_without_torch_advice(tmp_path):
     from gametheory.errors import GameError
-    from neural.train_classifier import load_classifier
+    from neural.training.classifier import load_classifier
 
     path = write_foreign_files(tmp_path)["numpy"]
     with pytest.raises(GameError) as info:
@@ -231,7 +232,7 @@ def test_cifar_download_writes_only_the_batch_files_into_the_data_dir(tmp_path, 
     import io
     import tarfile
 
-    import neural.data as data
+    import neural.training.data as data
 
     write_cifar(tmp_path / "src")
     archive = tmp_path / "cifar-10-python.tar.gz"

@@ -7,7 +7,7 @@ import sympy as sp
 from typer.testing import CliRunner
 
 from cli import app, finite_json
-from cli_checks import imported_after
+from support.cli_checks import imported_after
 
 NARROW = {"COLUMNS": "40"}
 
@@ -123,7 +123,7 @@ def test_finite_documents_carry_no_note():
 
 @pytest.mark.parametrize("module,function,args", [
     ("neural.targets", "resolve_target", ["neural", "classify", "example1"]),
-    ("neural.eigen", "top_eigenvalues", ["neural", "eigs", "bilinear"]),
+    ("neural.analysis.eigen", "top_eigenvalues", ["neural", "eigs", "bilinear"]),
     ("gametheory", "classify_game", ["classify", "example1"]),
 ])
 def test_ctrl_c_prints_one_line_and_exits_130(monkeypatch, module, function, args):

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from gametheory import zoo
-from gametheory.methods import numeric_field
-from gametheory.pathangle import ends_near, path_angle, path_angle_spread
+from gametheory.dynamics.methods import numeric_field
+from gametheory.dynamics.pathangle import ends_near, path_angle, path_angle_spread
 
 ALPHAS = np.linspace(0.0, 1.5, 301)
 START = np.array([2.0, 1.5])

@@ -4,10 +4,10 @@ import pytest
 import sympy as sp
 
 from gametheory import Game, Player, classify_game, zoo
-from gametheory.dynamics import spectral_radius
+from gametheory.dynamics.convergence import spectral_radius
 from gametheory.errors import OptionError
-from gametheory.methods import Method
-from gametheory.regions import H, R, hurwitz_conditions, point_region, real_set, unit_disk_conditions
+from gametheory.dynamics.methods import Method
+from gametheory.dynamics.regions import H, R, hurwitz_conditions, point_region, real_set, unit_disk_conditions
 
 gamma = sp.Symbol("gamma", real=True)
 Q = sp.Rational

@@ -2,7 +2,7 @@
 import pytest
 from rich.console import Console
 
-from gametheory.render import escape
+from gametheory.render.text import escape
 
 
 @pytest.mark.parametrize("text", ["end\\", "end\\\\", "a[b]\\", "see [link] and [red]x[/red]\\\\\\", "\\", "[/]"])
@@ -16,7 +16,7 @@ def test_escaped_text_prints_verbatim_wherever_it_is_placed(text, template):
 
 def test_a_description_ending_in_a_backslash_prints_verbatim(tmp_path):
     from cli import app
-    from tests.cli_checks import runner
+    from support.cli_checks import runner
 
     path = tmp_path / "slash.toml"
     path.write_text("name = \"slash\"\ndescription = 'see [link] end\\'\n[players.P]\nparams = [\"x\"]\nloss = \"x**2\"\n")

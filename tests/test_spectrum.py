@@ -4,9 +4,9 @@ import pytest
 import sympy as sp
 from hypothesis import given, settings, strategies as st
 
-from gametheory.nash import exact_inertia
-from gametheory.spectrum import characteristic_polynomial, decide_stability, numeric_roots
-from gametheory.stepsize import lemma4
+from gametheory.analysis.nash import exact_inertia
+from gametheory.analysis.spectrum import characteristic_polynomial, decide_stability, numeric_roots
+from gametheory.analysis.stepsize import lemma4
 
 
 def verdict(matrix):

@@ -11,10 +11,10 @@ import sympy as sp
 
 from cli import app
 from gametheory import Game, GameError, Player, classify_game, stationary_points
-from gametheory.intervals import enclose, ends
-from gametheory.render import print_game_report
+from gametheory.analysis.intervals import enclose, ends
+from gametheory.render.text import print_game_report
 from rich.console import Console
-from tests.cli_checks import assert_one_line_error, runner
+from support.cli_checks import assert_one_line_error, runner
 
 x, y = sp.symbols("x y", real=True)
 
@@ -302,7 +302,7 @@ def test_a_negative_constant_base_is_real_nowhere():
 
 
 def test_signs_are_certified_and_exact_coordinates_are_enclosed():
-    from gametheory.intervals import magnitude_bound, sign
+    from gametheory.analysis.intervals import magnitude_bound, sign
 
     # exp(pi sqrt(163)) is within 7.5e-13 of an integer; sqrt(2)**2 - 2 is exactly 0.
     assert sign(sp.exp(sp.pi * sp.sqrt(163)) - 262537412640768744) == -1

@@ -1,0 +1,1 @@
+"""Training methods as update maps: local convergence, stability regions, simulated iterates and flows, path-angle."""

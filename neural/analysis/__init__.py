@@ -1,0 +1,1 @@
+"""Algorithms on a neural game: Krylov eigen-solvers, certificates, classification of a state, path-angle."""

@@ -1,0 +1,170 @@
+"""Path-angle (Berard et al. 2020, eq. (7)) along the straight path between two states.
+
+``c(alpha) = <w' - w, v_alpha> / (||w' - w|| ||v_alpha||)`` with
+``v_alpha = v(alpha w' + (1 - alpha) w)``, for alpha in [a, b] (default [-0.1, 1.1], 100 points:
+extrapolation past the end state shows the rotation "bump" and the attraction sign switch).
+Sign: v is the gradient (players descend along -v), so near an attracting point c is -1 before
+it and +1 past it (the sign switch); pure rotation gives c ~ 0 away from it and a bump near
+alpha = 1. Along the path also: the path-norm ``||v_alpha||``, each player's gradient norm and loss. With
+several end states (close-by good checkpoints), the median and interquartile range over them
+(App. C.3). Optional WGAN weight-clipping filter (eq. (24)): a clipped player's gradient
+coordinate is dropped where ``|phi_j| = c`` and ``sign(grad_j) = -sign(phi_j)`` (a step followed
+by clipping would not move it).
+
+Several alpha points are evaluated per pass with ``vmap`` over ``functional_call`` in chunks of
+``chunk`` (bounding memory). ``chunk=1`` evaluates one point per pass, which measured faster on
+CPU (bench/RESULTS.md), so it is the CPU default: through the game's closed form where it has
+one (``NeuralGame.closed_form``; the generator's pre-activations are linear in alpha, so they
+are formed once per path), else with eager autograd pruned per player.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.func import vmap
+
+from gametheory.errors import OptionError, PointError
+from neural.fastpath.closed_form import ClosedFormUnsupported
+from neural.game import NeuralGame
+
+PathProgress = Callable[[int], None]  # called with the number of alpha points just done
+
+
+def _summary(values: np.ndarray) -> dict:
+    """Median and interquartile range over end states (axis 0), per alpha."""
+    q25, median, q75 = np.percentile(values, [25, 50, 75], axis=0)
+    return {"median": median.tolist(), "q25": q25.tolist(), "q75": q75.tolist()}
+
+
+@dataclass(frozen=True, eq=False)
+class PathAngle:
+    """Path-angle and companions; arrays are (end states, alpha points)."""
+
+    alphas: np.ndarray
+    cosine: np.ndarray
+    path_norm: np.ndarray
+    grad_norms: dict[str, np.ndarray]
+    losses: dict[str, np.ndarray]
+    clip: dict[str, float]
+
+    @property
+    def ends(self) -> int:
+        return self.cosine.shape[0]
+
+    def to_dict(self) -> dict:
+        return {
+            "alphas": self.alphas.tolist(),
+            "ends": self.ends,
+            "clip": dict(self.clip),
+            "cosine": {**_summary(self.cosine), "per_end": self.cosine.tolist()},
+            "path_norm": {**_summary(self.path_norm), "per_end": self.path_norm.tolist()},
+            "grad_norms": {p: _summary(v) for p, v in self.grad_norms.items()},
+            "losses": {p: _summary(v) for p, v in self.losses.items()},
+        }
+
+
+def clip_filter(game: NeuralGame, omega: torch.Tensor, field: torch.Tensor,
+                clip: Mapping[str, float]) -> torch.Tensor:
+    """Eq. (24): zero the coordinates of clipped players that a clipped step would not move.
+    Works on a single state or a batch of states (leading dimensions)."""
+    if not clip:
+        return field
+    keep = torch.ones_like(field, dtype=torch.bool)
+    for name, c in clip.items():
+        part = game.slices[name]
+        phi, grad = omega[..., part], field[..., part]
+        at_bound = phi.abs() >= c * (1 - 1e-6)
+        keep[..., part] = ~(at_bound & (torch.sign(grad) == -torch.sign(phi)))
+    return torch.where(keep, field, torch.zeros_like(field))
+
+
+def _default_chunk(game: NeuralGame) -> int:
+    return 16 if game.device.type == "cuda" else 1
+
+
+def path_angle(game: NeuralGame, start: torch.Tensor, ends: Sequence[torch.Tensor], *,
+               a: float = -0.1, b: float = 1.1, points: int = 100, chunk: int | None = None,
+               clip: Mapping[str, float] | None = None,
+               progress: PathProgress | None = None) -> PathAngle:
+    """Path-angle from ``start`` to each of ``ends`` at ``points`` alphas in [a, b]."""
+    if points < 2:
+        raise OptionError(f"--points must be at least 2, got {points}")
+    if not (a < b and math.isfinite(a) and math.isfinite(b)):
+        raise OptionError(f"the alpha range needs finite A < B, got [{a}, {b}]")
+    if not ends:
+        raise OptionError("path-angle needs at least one end state")
+    clip = dict(clip or {})
+    for name, c in clip.items():
+        game.player_index(name)
+        if c <= 0:
+            raise OptionError(f"clip value of {name!r} must be positive, got {c}")
+    chunk = _default_chunk(game) if chunk is None else chunk
+    if chunk < 1:
+        raise OptionError(f"chunk must be at least 1, got {chunk}")
+    names, slices = game.player_names, list(game.slices.values())
+    alphas = torch.linspace(a, b, points, dtype=game.dtype, device=game.device)
+    start = start.detach().to(game.device, game.dtype)
+
+    def average(evaluate, omega):
+        """(field, losses) at omega, averaged over the evaluation batches."""
+        field = losses = 0
+        for batch in game.batches:
+            f, l = evaluate(omega, batch)
+            field, losses = field + f, losses + l
+        return field / len(game.batches), losses / len(game.batches)
+
+    batched = vmap(lambda alpha, s, d: average(game.functional_field, s + alpha * d),
+                   in_dims=(0, None, None))
+    closed = game.closed_form()
+
+    def at_point(alpha: torch.Tensor, delta: torch.Tensor, line):
+        """(field, losses) at start + alpha delta, averaged over the batches."""
+        if line is not None:
+            try:
+                with torch.enable_grad():
+                    return average(lambda _, batch: line(float(alpha), batch), None)
+            except ClosedFormUnsupported:  # e.g. non-finite samples there: autograd
+                pass
+        return average(game.field_and_losses, start + alpha * delta)
+
+    rows = {"cosine": [], "norm": [], "grads": [], "losses": []}
+    for end in ends:
+        delta = end.detach().to(game.device, game.dtype) - start
+        delta_norm = torch.linalg.vector_norm(delta)
+        if delta_norm == 0:
+            raise PointError("the start and end states coincide: the path has no direction")
+        fields, losses = [], []
+        line = closed.line(start, delta) if closed is not None else None
+        for i in range(0, points, chunk):
+            part = alphas[i:i + chunk]
+            if len(part) == 1:
+                f, l = at_point(part[0], delta, line)
+                f, l = f[None], l[None]
+            else:
+                f, l = batched(part, start, delta)
+            states = start + part[:, None] * delta
+            fields.append(clip_filter(game, states, f.detach(), clip))
+            losses.append(l.detach())
+            if progress:
+                progress(len(part))
+        field, loss = torch.cat(fields), torch.cat(losses)
+        norm = torch.linalg.vector_norm(field, dim=1)
+        cosine = torch.where(norm > 0, field @ delta / (norm * delta_norm), torch.zeros_like(norm))
+        rows["cosine"].append(cosine)
+        rows["norm"].append(norm)
+        rows["grads"].append(torch.stack([torch.linalg.vector_norm(field[:, s], dim=1)
+                                          for s in slices]))
+        rows["losses"].append(loss.T)
+
+    def as_numpy(tensors):
+        return torch.stack(tensors).cpu().numpy().astype(np.float64)
+
+    grads, losses = as_numpy(rows["grads"]), as_numpy(rows["losses"])
+    return PathAngle(
+        alphas.cpu().numpy().astype(np.float64), as_numpy(rows["cosine"]), as_numpy(rows["norm"]),
+        {n: grads[:, i] for i, n in enumerate(names)}, {n: losses[:, i] for i, n in enumerate(names)},
+        clip)

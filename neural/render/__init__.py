@@ -1,0 +1,1 @@
+"""How neural results are shown: rich text, progress and sample figures."""

@@ -1,0 +1,185 @@
+"""Rendering of neural analysis results: rich tables, progress bars, matplotlib figures (Agg,
+written to files). Rendering never recomputes: it reads the frozen results."""
+from __future__ import annotations
+
+import contextlib
+import math
+from pathlib import Path
+
+import numpy as np
+
+from gametheory.render.text import escape
+from neural.analysis.certificates import Certificate
+from neural.analysis.classify import NeuralClassification
+from neural.analysis.eigen import EigenResult
+from neural.analysis.path_angle import PathAngle
+
+
+def _complex(l: complex) -> str:
+    if l.imag == 0:
+        return f"{l.real:.6g}"
+    return f"{l.real:.6g} {'-' if l.imag < 0 else '+'} {abs(l.imag):.6g}i"
+
+
+@contextlib.contextmanager
+def progress_bar(description: str, console, total: int | None = None):
+    """A transient rich progress bar on ``console`` (stderr); yields ``advance(n)``. Nothing is
+    drawn when the console is not a terminal (pipes and files stay clean)."""
+    if not console.is_terminal:
+        yield lambda n: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(escape(description), total=total)
+
+        def advance(n: int) -> None:
+            progress.advance(task, n)
+
+        yield advance
+
+
+def print_eigen(result: EigenResult, label: str, block: str, console) -> None:
+    from rich.table import Table
+
+    title = {"LM": "largest magnitude", "LI": "largest imaginary part", "SR": "smallest real part"}
+    table = Table(title=escape(f"{label}: {block}, {len(result.eigenvalues)} eigenvalues of "
+                               f"{title.get(result.which, result.which)} ({result.method})"))
+    table.add_column("#", justify="right")
+    table.add_column("eigenvalue")
+    table.add_column("|l|", justify="right")
+    table.add_column("residual", justify="right")
+    for i, (lam, res) in enumerate(zip(result.eigenvalues, result.residuals), 1):
+        color = "red" if lam.real < -res else "yellow" if abs(lam.real) <= res else ""
+        value = f"[{color}]{_complex(lam)}[/]" if color else _complex(lam)
+        table.add_row(str(i), value, f"{abs(lam):.4g}", f"{res:.2e}")
+    console.print(table)
+    status = "converged" if result.converged else "[red]NOT converged[/]"
+    console.print(f"{status}; {result.products} operator products"
+                  + (f"; spectral shift {result.shift:.4g}" if result.shift else "")
+                  + (f"; start vector seed {result.seed}" if result.seed is not None else ""))
+    if result.transform:
+        console.print(f"leftmost confirmed on {escape(result.transform)} (real-part resolution "
+                      f"{result.resolution:.3g})")
+    for note in result.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")
+
+
+def _verdict(value: bool | None, certified: bool, yes: str, no: str) -> str:
+    if value is None:
+        return "[yellow]undecided (marginal or unresolved)[/]"
+    text = f"[green]{yes}[/]" if value else f"[red]{no}[/]"
+    return f"{text} ({'certified' if certified else 'indicative'})"
+
+
+def _certificate(certificate: Certificate) -> str:
+    """``kind: reason`` of a proof, or ``not certified: reason``."""
+    kind = "not certified" if certificate.kind == "none" else f"{certificate.kind} proof"
+    return f"{kind}: {escape(certificate.reason)}"
+
+
+def print_classification(report: NeuralClassification, label: str, console) -> None:
+    from rich.table import Table
+
+    console.print(f"[bold]{escape(label)}[/]")
+    table = Table(show_header=False)
+    table.add_column("quantity")
+    table.add_column("value")
+    stationary = "yes" if report.stationary else "[yellow]no[/]"
+    table.add_row("gradient norm ||v||", f"{report.grad_norm:.3e} (stationary: {stationary}, "
+                  f"tol {report.grad_tol:.1e})")
+    left = report.leftmost_eigenvalue
+    table.add_row("leftmost eigenvalue of J", escape(f"{_complex(left)} (residual "
+                                                     f"{report.leftmost.residuals[0]:.2e}, {report.leftmost.method})"))
+    table.add_row("linearisation", _verdict(report.stable_linearisation, report.stability_certified,
+                                            "stable", "unstable"))
+    table.add_row("stability certificate", _certificate(report.certificate))
+    table.add_row("LSSP", _verdict(report.lssp, report.lssp_certified, "yes", "no"))
+    for p in report.players:
+        color = {"minimum": "green", "marginal": "yellow"}.get(p.verdict, "red")
+        table.add_row(escape(f"player {p.name} Hessian"),
+                      f"[{color}]{escape(p.verdict)}[/] "
+                      + escape(f"({'certified' if p.certified else 'indicative'}): eigenvalues in "
+                               f"[{p.min_eigenvalue + 0.0:.4g}, {p.max_eigenvalue + 0.0:.4g}], "
+                               f"residual {p.residual:.1e}")
+                      + f"; {_certificate(p.certificate)}")
+    table.add_row("DNE", _verdict(report.dne, report.dne_certified, "yes", "no"))
+    ratio = "inf (pure rotation)" if math.isinf(report.max_rotation_ratio) else f"{report.max_rotation_ratio:.4g}"
+    table.add_row("rotation (indicative)", f"max |Im l| = {report.max_imag:.4g}, max |Im l / Re l| = {ratio}")
+    console.print(table)
+    for note in report.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")
+
+
+def print_path_angle(result: PathAngle, console, rows: int = 13) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"path-angle over {result.ends} end state(s)"
+                        + (" (median [IQR])" if result.ends > 1 else ""))
+    table.add_column("alpha", justify="right")
+    table.add_column("cos angle c(alpha)", justify="right")
+    table.add_column("||v||", justify="right")
+    for name in result.losses:
+        table.add_column(f"loss {name}", justify="right")
+    q = {key: np.percentile(values, [25, 50, 75], axis=0) for key, values in
+         [("c", result.cosine), ("n", result.path_norm)] + [(n, v) for n, v in result.losses.items()]}
+
+    def cell(key, j):
+        low, mid, high = q[key][:, j]
+        return f"{mid:.4g}" if result.ends == 1 else escape(f"{mid:.4g} [{low:.3g}, {high:.3g}]")
+
+    for j in np.unique(np.linspace(0, len(result.alphas) - 1, rows).round().astype(int)):
+        table.add_row(f"{result.alphas[j]:.3f}", cell("c", j), cell("n", j),
+                      *[cell(name, j) for name in result.losses])
+    console.print(table)
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_eigen_plot(result: EigenResult, path: str | Path, title: str) -> None:
+    """Eigenvalues in the complex plane, the imaginary axis (marginal stability) marked."""
+    plt = _figure()
+    figure, axes = plt.subplots(figsize=(6, 5))
+    lam = np.array(result.eigenvalues, dtype=complex)
+    axes.axvline(0.0, color="grey", linewidth=0.8)
+    axes.axhline(0.0, color="grey", linewidth=0.8)
+    axes.scatter(lam.real, lam.imag, s=18, color="tab:blue", zorder=3)
+    axes.set_xlabel("Re(l)  (> 0: stable direction)")
+    axes.set_ylabel("Im(l)  (rotation)")
+    axes.set_title(title, fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def save_path_angle_plot(result: PathAngle, path: str | Path, title: str) -> None:
+    """The paper's Fig. 3 layout: path-angle (right axis, blue) and path-norm (left, orange),
+    medians with interquartile bands over end states."""
+    plt = _figure()
+    figure, norm_axes = plt.subplots(figsize=(7, 4))
+    angle_axes = norm_axes.twinx()
+    for axes, values, color, label in ((norm_axes, result.path_norm, "tab:orange", "||v|| (path-norm)"),
+                                       (angle_axes, result.cosine, "tab:blue", "path-angle c(alpha)")):
+        low, mid, high = np.percentile(values, [25, 50, 75], axis=0)
+        axes.plot(result.alphas, mid, color=color, label=label)
+        if result.ends > 1:
+            axes.fill_between(result.alphas, low, high, color=color, alpha=0.25, linewidth=0)
+        axes.set_ylabel(label, color=color)
+    if np.all(result.path_norm > 0):
+        norm_axes.set_yscale("log")
+    angle_axes.axhline(0.0, color="tab:blue", linewidth=0.6, linestyle=":")
+    for x in (0.0, 1.0):
+        norm_axes.axvline(x, color="grey", linewidth=0.6, linestyle="--")
+    norm_axes.set_xlabel("alpha (0: start, 1: end)")
+    norm_axes.set_title(title, fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
