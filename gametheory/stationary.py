@@ -153,8 +153,8 @@ algebraic field the lex basis comes from Buchberger's algorithm (:func:`_lex_bas
 for 6 quadratic equations; larger systems go to the numeric search, with a note."""
 MAX_DEGREE = 8
 """Size budget per component: the degree of the polynomial whose roots give its points. Larger
-components (points in fields of degree > 8, each coordinate a long polynomial in a CRootOf) go
-to the numeric search, with a note."""
+components where two or more coordinates vary (each then a long polynomial in a CRootOf of degree
+> 8) go to the numeric search, with a note; one varying coordinate is just that CRootOf."""
 SEPARATING_TRIES = 3
 """Linear forms tried to put a component in shape position (:func:`_shape`)."""
 
@@ -218,7 +218,8 @@ def _component(basis, gens, field) -> list[tuple[sp.Expr, ...]]:
     Each coordinate is then a polynomial in a root of one irreducible factor over ``field`` of
     that variable's polynomial, so no tower of fields is ever built."""
     shape = _shape(basis, gens)
-    if shape is None and (size := _quotient_dimension(basis, len(gens))) > MAX_DEGREE:
+    varying = sum(max(m) > 1 and sum(m) == max(m) for m in (g.monoms(order="lex")[0] for g in basis))
+    if shape is None and varying > 1 and (size := _quotient_dimension(basis, len(gens))) > MAX_DEGREE:
         raise _GaveUp(f"a component of degree {size} > {MAX_DEGREE}")
     u, target = gens[-1], gens
     for c in range(2, 2 + SEPARATING_TRIES):
@@ -233,7 +234,7 @@ def _component(basis, gens, field) -> list[tuple[sp.Expr, ...]]:
     if shape is None:
         raise _GaveUp(f"a component not in shape position after {SEPARATING_TRIES} linear forms")
     *coordinates, p = shape
-    if p.degree(u) > MAX_DEGREE:
+    if p.degree(u) > MAX_DEGREE and sum(not g.is_ground for g in coordinates) + (u in gens) > 1:
         raise _GaveUp(f"a component of degree {p.degree(u)} > {MAX_DEGREE}")
     points = []
     roots = [r for factor, _ in sp.Poly(p.as_expr(), u, domain=field).factor_list()[1] for r in _real_roots(factor)]

@@ -114,3 +114,15 @@ def test_six_parameters_with_cubics_at_a_rational_point():
     assert _planted_found_exactly(planted, search)
     assert any(n.startswith("exact solve gave up on 1 component(s): a component of degree")
                for n in search.notes)
+
+
+def test_a_high_degree_root_in_one_coordinate_stays_exact():
+    # v = (x**9 - x - 1, y): the degree budget is for coordinates that are polynomials in a root,
+    # not for the root itself; x**9 - x - 1 is irreducible over Q with one real root.
+    game = Game(Player("P", x, x**10 / 10 - x**2 / 2 - x), Player("Q", y, y**2 / 2))
+    search = stationary_points(game)
+    assert search.complete and len(search.points) == 1 and search.points[0].exact
+    value = search.points[0].values[0]
+    assert search.points[0].values[1] == 0 and value.has(sp.CRootOf)
+    assert sp.minimal_polynomial(value, x) == x**9 - x - 1
+    assert float(value) == pytest.approx(float(sp.CRootOf(x**9 - x - 1, 0)), rel=1e-15)
