@@ -10,8 +10,8 @@ import pytest
 import sympy as sp
 
 from gametheory import Game, Player
-from gametheory import stationary
-from gametheory.stationary import stationary_points
+from gametheory.analysis import stationary
+from gametheory.analysis.stationary import stationary_points
 from support.planting import Block, Plan, build
 
 R = sp.Rational
