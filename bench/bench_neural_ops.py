@@ -8,8 +8,8 @@ each round (the machine may be shared); times are medians (best-of in the *_best
 1. top-20 eigenvalues (LM) of J: ours (neural.analysis.eigen.top_eigenvalues on
    neural.operators.spectrum_operator: the closed-form J for this model) vs the baseline
    (bench_neural_ops_baseline.baseline_eigs); same eigenvalues to a relative 1e-3 is checked.
-2. leftmost eigenvalue with residual (neural.analysis.eigen.leftmost_eigenvalues, k=1, including its
-   spectral-radius estimate) vs our top-20 solve.
+2. leftmost eigenvalue with residual (neural.analysis.eigen.leftmost_eigenvalues, k=1, including
+   its spectral-radius estimate and its confirmation on exp(-tJ)) vs our top-20 solve.
 3. path-angle with 100 alpha points: neural.analysis.path_angle.path_angle vs a Python loop loading
    interpolated state dicts.
 4. peak memory (extra resident memory of a fresh process during the solve: VmHWM minus VmRSS
