@@ -39,6 +39,17 @@ def test_dirac_jacobian_entries_survive_a_narrow_terminal(name, losses):
     assert "[, ]" not in result.stdout
 
 
+@pytest.mark.parametrize("command", ["classify", "stepsize"])
+def test_table_coordinates_are_never_split_at_80_columns(command):
+    """example1's unstable point (45/41, 36/41, -1/9): each coordinate whole on its own line
+    (rich used to fold 'theta1=45/41' into 'theta1=45/4' over '1')."""
+    result = invoke(command, "example1", env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    cells = [line.split("│")[1].strip() for line in result.stdout.splitlines() if line.startswith("│")]
+    assert {"theta1=45/41", "theta2=36/41", "phi=-1/9"} <= set(cells)
+    assert all(len(line) <= 80 for line in result.stdout.splitlines() if line.startswith("│"))
+
+
 def test_small_jacobian_is_one_aligned_row_per_line():
     t1, t2, phi = sp.symbols("theta1 theta2 phi", real=True)
     jacobian = jacobian_by_hand([(t2 - phi * t1 - 1) ** 2 - (t1 + phi * t2 - 1) ** 2 / 2,

@@ -9,7 +9,7 @@ from ..dynamics.convergence import StepAnalysis
 from ..dynamics.simulate import Trajectory
 from ..dynamics.methods import Method
 from ..dynamics.regions import Region
-from .text import escape, point_label
+from .text import add_point_column, escape, point_label
 
 
 def _plain_simgd(method: Method) -> bool:
@@ -44,7 +44,8 @@ def print_step_analyses(report: GameReport, method: Method, analyses: list[StepA
     console.print(f"[bold]{escape(report.game.name)}[/]: {escape(method.label)}, local convergence iff the update "
                   "map's spectral radius is < 1")
     table = Table(show_lines=True)
-    for column in ("point", "stability", "stable step sizes h", "optimal h", "rate at optimum", "how"):
+    add_point_column(table)
+    for column in ("stability", "stable step sizes h", "optimal h", "rate at optimum", "how"):
         table.add_column(column, overflow="fold")
     for p, a in zip(report.points, analyses):
         point = point_label(p, "\n")

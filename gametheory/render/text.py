@@ -53,6 +53,12 @@ def point_label(p: PointReport, sep: str = ", ") -> str:
                            for s, v in zip(p.params, p.values)))
 
 
+def add_point_column(table) -> None:
+    """A table's ``point`` column: one ``NAME=VALUE`` a line, never wrapped (the other columns
+    give way first), so that no coordinate is split across lines."""
+    table.add_column("point", no_wrap=True, overflow="fold")
+
+
 def jacobian_lines(jacobian: sp.Matrix, params, width: int) -> list[str]:
     """``jacobian`` (rows and columns indexed by ``params``) as plain text lines: one row per
     line, columns aligned, when every row fits in ``width`` characters; otherwise one entry per
@@ -135,7 +141,8 @@ def print_game_report(report: GameReport, console, *, header: bool = True) -> No
     if not report.points:
         return
     table = Table(show_lines=True)
-    for column in ("point", "eigenvalues of J", "stability", "Nash", "max |Im/Re|", "SimGD step (Lemma 4)"):
+    add_point_column(table)
+    for column in ("eigenvalues of J", "stability", "Nash", "max |Im/Re|", "SimGD step (Lemma 4)"):
         table.add_column(column, overflow="fold")
     for p in report.points:
         eigs = "\n".join(_complex(l) for l in p.eigenvalues)
@@ -162,7 +169,8 @@ def print_stepsize(report: GameReport, console) -> None:
 
     console.print(f"[bold]{escape(report.game.name)}[/]: simultaneous GD, omega <- omega - h v(omega) (Lemma 4)")
     table = Table()
-    for column in ("point", "stability", "max step size", "binding eigenvalue"):
+    add_point_column(table)
+    for column in ("stability", "max step size", "binding eigenvalue"):
         table.add_column(column, overflow="fold")
     for p in report.points:
         b = p.step.binding_eigenvalue
