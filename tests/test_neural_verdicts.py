@@ -263,3 +263,18 @@ def test_consensus_training_with_wgangp_at_a_zero_gradient_state_does_not_diverg
     trainer.train_iteration()
     trainer.train_iteration()
     assert all(torch.isfinite(p).all() for ps in trainer.params.values() for p in ps)
+
+
+def test_penalty_at_a_zero_gradient_is_one_with_zero_slope_and_curvature():
+    """The documented local form of (||g|| - 1)^2 at g = 0 (the docstring once claimed
+    ||g||^2 + 1, whose Hessian 2 I autograd does not give)."""
+    from neural.training.losses import _norm
+
+    def penalty(g):
+        return (_norm(g) - 1).pow(2).sum()
+
+    g = torch.zeros(1, 3, dtype=torch.float64)
+    assert float(penalty(g)) == 1.0
+    assert torch.equal(torch.autograd.functional.jacobian(penalty, g), torch.zeros(1, 3, dtype=torch.float64))
+    assert torch.equal(torch.autograd.functional.hessian(penalty, g).reshape(3, 3),
+                       torch.zeros(3, 3, dtype=torch.float64))

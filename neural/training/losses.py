@@ -25,7 +25,8 @@ The penalty's norm: ``(||g|| - 1)^2 = ||g||^2 - 2 ||g|| + 1`` is not differentia
 double backward of ``torch.norm`` there is NaN (0/0), which poisoned every Jacobian product.
 ``_norm`` is the same function away from 0 and takes, at exactly 0, the minimal-norm
 subgradient 0 of ``||.||`` with zero curvature (the norm's Hessian ``(I - n n^T)/||g||`` is
-replaced by 0): the penalty then acts like ``||g||^2 + 1`` at such a sample, finite to every
+replaced by 0): at such a sample the penalty's value is 1 and its gradient and Hessian in g
+are 0 (it is NOT ``||g||^2 + 1``: ``(_norm - 1)^2`` has no curvature there), finite to every
 order.
 """
 from __future__ import annotations
