@@ -20,8 +20,11 @@ are proofs about the dense float64 matrix they are given (the computed Jacobian)
   (maximum); a Rayleigh quotient ``x^T h x`` below minus its rounding bound proves a negative
   eigenvalue (not a minimum), one above its bound a positive eigenvalue.
 
+What is proved is a statement about the matrix evaluated (``SCOPE``): products in float32 or
+float64 carry rounding errors that autodiff does not bound, and where they cancel the exact
+Jacobian of the stored parameters can lie on the other side of the axis.
 ``perturbation`` delta: the proofs then hold for every matrix within delta (2-norm) of the one
-given, e.g. the products' own rounding: ``(J + E)^T P + P (J + E) >= Q - 2 delta ||P|| I``, and a
+given, e.g. an estimate of the products' own rounding: ``(J + E)^T P + P (J + E) >= Q - 2 delta ||P|| I``, and a
 symmetric perturbation moves a Rayleigh quotient or the smallest eigenvalue by at most delta.
 """
 from __future__ import annotations
@@ -41,16 +44,24 @@ def _gamma(n: int) -> float:
     return n * UNIT / (1 - n * UNIT)
 
 
+SCOPE = ("the Jacobian as evaluated by the game's products (with an allowance for their rounding "
+         "that is an estimate: where products cancel, the exact Jacobian of the stored parameters "
+         "can differ by more)")
+"""What every certificate is a proof about (module docstring)."""
+
+
 @dataclass(frozen=True)
 class Certificate:
-    """A proof (``kind`` names it) of ``verdict``, or ``kind == "none"`` and ``reason`` why not."""
+    """A proof (``kind`` names it) of ``verdict`` about :data:`SCOPE`, or ``kind == "none"`` and
+    ``reason`` why not."""
 
     kind: str  # "lyapunov" | "cholesky" | "rayleigh" | "residual" | "none"
     verdict: bool | None  # what is proved (True: stable / positive definite), None: nothing
     reason: str
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind, "verdict": self.verdict, "reason": self.reason}
+        return {"kind": self.kind, "verdict": self.verdict, "reason": self.reason,
+                "of": None if self.kind == "none" else SCOPE}
 
 
 def not_certified(reason: str) -> Certificate:

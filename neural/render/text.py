@@ -75,7 +75,7 @@ def _verdict(value: bool | None, certified: bool, yes: str, no: str) -> str:
 
 def _certificate(certificate: Certificate) -> str:
     """``kind: reason`` of a proof, or ``not certified: reason``."""
-    kind = "not certified" if certificate.kind == "none" else f"{certificate.kind} proof"
+    kind = "not certified" if certificate.kind == "none" else f"{certificate.kind} proof (of J as evaluated)"
     return f"{kind}: {escape(certificate.reason)}"
 
 
