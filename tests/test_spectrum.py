@@ -83,3 +83,15 @@ def test_lemma4_bound_is_where_spectral_radius_of_i_minus_hj_crosses_one(pairs):
         return max(abs(np.linalg.eigvals(np.eye(len(jac)) - h * jac)))
 
     assert radius(bound * 0.99) < 1 and radius(bound * 1.01) > 1
+
+
+@pytest.mark.parametrize("first", [0, 1])
+def test_lemma4_closed_forms_within_the_tie_tolerance_report_the_least(first):
+    # eigenvalues pi and pi + 1e-50: bounds 2/pi and 2/(pi + 1e-50) agree to 50 digits, yet the
+    # exact bound must be the smaller one (h = 2/pi diverges along the second eigenvalue).
+    eps = sp.Rational(1, 10**50)
+    values = [sp.pi, sp.pi + eps][::1 if first == 0 else -1]
+    poly = characteristic_polynomial(sp.diag(*values))
+    step = lemma4([complex(sp.N(v)) for v in values], poly, "LSSP")
+    assert step.method == "exact"
+    assert sp.simplify(step.exact - 2 / (sp.pi + eps)) == 0

@@ -10,9 +10,10 @@ On an exact characteristic polynomial the bound is found per factor over the poi
 (:func:`gametheory.analysis.spectrum.factors`), never from a closed-form formula for the whole
 polynomial: a real root r gives ``2/r``; a complex pair, roots of ``x^2 + b x + c``, gives
 ``2 Re(1/l) = 1/l + 1/conj(l) = -b/c``, an element of the field; roots of factors of higher
-degree are computed to 50 digits. Bounds are compared at that precision, never rounded; exact
-ties (equal to 40 digits) go to the closed form, then to the eigenvalue with the larger
-imaginary part.
+degree are computed to 50 digits. Bounds are compared at that precision, never rounded; ties
+(equal to 40 digits) go to the closed form, then to the eigenvalue with the larger imaginary
+part; tied closed forms are compared exactly (certified sign of their difference), so the
+reported exact bound is the least of them.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
-from .fields import UndecidedSign, sign
+from .fields import UndecidedSign, certified_sign, sign
 from .intervals import enclose
 from .spectrum import DIGITS, NoConvergence, closed_form_roots, factors, high_precision_roots
 
@@ -71,6 +72,32 @@ def _value(expr: sp.Expr) -> mpmath.mpf:
         return mpmath.mpf(str(sp.N(expr, DIGITS)))
 
 
+def _exact_order(a: sp.Expr, b: sp.Expr) -> int:
+    """Sign of ``a - b`` for two closed-form bounds: exact when sympy evaluates the difference to
+    a rational, else certified; 0 when the difference never separates from 0 (a tie)."""
+    difference = sp.sympify(a - b)
+    if difference.is_Rational:
+        return int(sp.sign(difference))
+    try:
+        return certified_sign(difference)
+    except UndecidedSign:
+        return 0
+
+
+def _binding(ties: list[_Bound]) -> _Bound:
+    """The bound reported among ties: the least closed form (exact comparison; the larger
+    imaginary part among equal ones), else the eigenvalue with the larger imaginary part."""
+    closed = [b for b in ties if b.exact is not None]
+    if not closed:
+        return max(ties, key=lambda b: b.eigenvalue.imag)
+    best = closed[0]
+    for b in closed[1:]:
+        order = _exact_order(b.exact, best.exact)
+        if order < 0 or (order == 0 and b.eigenvalue.imag > best.eigenvalue.imag):
+            best = b
+    return best
+
+
 def _exact_bounds(poly: sp.Poly, guesses: tuple[complex, ...]) -> list[_Bound]:
     """Every factor's bound(s) of an exact characteristic polynomial (all roots Re > 0);
     ``guesses`` are approximate eigenvalues (starting points for high-precision roots)."""
@@ -110,7 +137,7 @@ def lemma4(eigenvalues: list[complex], poly: sp.Poly | None, stability: str) -> 
         bounds = [_Bound(mpmath.mpf(step_bound(l)), None, l) for l in eigenvalues]
     least = min(b.value for b in bounds)
     ties = [b for b in bounds if b.value - least <= abs(least) * TIE]
-    best = max(ties, key=lambda b: (b.exact is not None, b.eigenvalue.imag))
+    best = _binding(ties)
     exact = best.exact if best.exact is not None and len(sp.sstr(best.exact)) <= EXACT_TEXT_LIMIT else None
     reason = "SimGD converges locally iff 0 < h < min 2 Re(l)/|l|^2 (Lemma 4)"
     if not from_poly:
