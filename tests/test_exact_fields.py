@@ -239,3 +239,14 @@ def test_random_q_pi_matrices_agree_with_mpmath():
             assert verdict.verdict in ("marginal", "unstable")
 
     check()
+
+
+def test_local_convergence_over_two_transcendentals_is_labelled_certified():
+    from gametheory.dynamics.convergence import local_convergence
+
+    matrix = sp.Matrix([[E, pi], [-pi, E]])  # eigenvalues E +- i pi: Lemma 4 bound 2E/(E^2 + pi^2) = 0.315...
+    slices = (slice(0, 1), slice(1, 2))
+    below = local_convergence(Method("simgd", h=sp.Rational(31, 100)), matrix, slices)
+    above = local_convergence(Method("simgd", h=sp.Rational(32, 100)), matrix, slices)
+    assert (below.verdict, above.verdict) == ("converges", "diverges")
+    assert all(c.reason.startswith("certified by interval arithmetic over Q(E, pi)") for c in (below, above))

@@ -1,4 +1,5 @@
 """Exact stability decisions against numpy, including the hard zero-real-part cases."""
+import mpmath
 import numpy as np
 import pytest
 import sympy as sp
@@ -83,3 +84,43 @@ def test_lemma4_bound_is_where_spectral_radius_of_i_minus_hj_crosses_one(pairs):
         return max(abs(np.linalg.eigvals(np.eye(len(jac)) - h * jac)))
 
     assert radius(bound * 0.99) < 1 and radius(bound * 1.01) > 1
+
+
+@pytest.mark.parametrize("first", [0, 1])
+def test_lemma4_closed_forms_within_the_tie_tolerance_report_the_least(first):
+    # eigenvalues pi and pi + 1e-50: bounds 2/pi and 2/(pi + 1e-50) agree to 50 digits, yet the
+    # exact bound must be the smaller one (h = 2/pi diverges along the second eigenvalue).
+    eps = sp.Rational(1, 10**50)
+    values = [sp.pi, sp.pi + eps][::1 if first == 0 else -1]
+    poly = characteristic_polynomial(sp.diag(*values))
+    step = lemma4([complex(sp.N(v)) for v in values], poly, "LSSP")
+    assert step.method == "exact"
+    assert sp.simplify(step.exact - 2 / (sp.pi + eps)) == 0
+
+
+def _cubic_and_linear(gap):
+    """J with eigenvalues the roots of (x - 3)^3 - 2 (the real one, 3 + 2^(1/3), binds Lemma 4)
+    and a rational q = 3 + 2^(1/3) - gap (about): 2/q exceeds the binding 2/(3 + 2^(1/3))."""
+    with mpmath.workdps(120):
+        q = sp.Rational(int(mpmath.floor((3 + mpmath.cbrt(2) - gap) * 10**60)), 10**60)
+    cubic = sp.Matrix([[0, 0, 29], [1, 0, -27], [0, 1, 9]])  # companion of x^3 - 9x^2 + 27x - 29
+    return sp.diag(cubic, sp.Matrix([[q]]))
+
+
+@pytest.mark.parametrize("gap", [mpmath.mpf(10) ** -20, mpmath.mpf(10) ** -47])
+def test_lemma4_closed_form_tied_with_a_root_of_a_cubic_is_not_reported_when_larger(gap):
+    matrix = _cubic_and_linear(gap)
+    poly = characteristic_polynomial(matrix)
+    step = lemma4([complex(l) for l in np.linalg.eigvals(np.array(matrix, dtype=float))], poly, "LSSP")
+    with mpmath.workdps(80):
+        true = 2 / (3 + mpmath.cbrt(2))
+        assert step.exact is None and step.method == "high precision"
+        assert abs(step.max_step_size - true) <= 1e-15 * true
+
+
+def test_lemma4_high_precision_bound_is_computed_to_50_digits():
+    from gametheory.analysis.stepsize import _exact_bounds
+    from gametheory.analysis.spectrum import X
+    bounds = _exact_bounds(sp.Poly((X - 3) ** 3 - 2, X, domain="QQ"), ())
+    with mpmath.workdps(80):
+        assert abs(min(b.value for b in bounds) - 2 / (3 + mpmath.cbrt(2))) < mpmath.mpf(10) ** -48

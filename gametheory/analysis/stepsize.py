@@ -10,9 +10,11 @@ On an exact characteristic polynomial the bound is found per factor over the poi
 (:func:`gametheory.analysis.spectrum.factors`), never from a closed-form formula for the whole
 polynomial: a real root r gives ``2/r``; a complex pair, roots of ``x^2 + b x + c``, gives
 ``2 Re(1/l) = 1/l + 1/conj(l) = -b/c``, an element of the field; roots of factors of higher
-degree are computed to 50 digits. Bounds are compared at that precision, never rounded; exact
-ties (equal to 40 digits) go to the closed form, then to the eigenvalue with the larger
-imaginary part.
+degree are computed to 50 digits. Bounds are compared at that precision, never rounded; ties
+(equal to 40 digits) go to the closed form, then to the eigenvalue with the larger imaginary
+part; tied closed forms are compared exactly (certified sign of their difference), and one is
+reported only if it is also below every tied 50-digit bound by more than that bound's error
+(else the 50-digit bound is reported, as high precision): the exact bound is then the least.
 """
 from __future__ import annotations
 
@@ -21,12 +23,15 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
-from .fields import UndecidedSign, sign
-from .intervals import enclose
+from .fields import UndecidedSign, certified_sign, sign
+from .intervals import enclose, ends
 from .spectrum import DIGITS, NoConvergence, closed_form_roots, factors, high_precision_roots
 
 TIE = mpmath.mpf(10) ** -40
 """Relative difference below which two bounds count as one (ties between eigenvalues)."""
+ROOT_ERROR = mpmath.mpf(10) ** -(DIGITS - 2)
+"""Relative error allowed for a bound from a root computed to :data:`DIGITS` digits: a closed
+form is reported only if it is below every such bound by more than this."""
 EXACT_TEXT_LIMIT = 240
 """A closed-form bound longer than this (characters of ``sstr``) is not reported."""
 
@@ -65,10 +70,42 @@ class _Bound:
 
 def _value(expr: sp.Expr) -> mpmath.mpf:
     """A real constant to :data:`DIGITS` digits (midpoint of a certified enclosure)."""
+    with mpmath.workdps(2 * DIGITS):  # mpmath.mpf rounds to the context's precision
+        try:
+            lo, hi = ends(enclose(expr, {}, 2 * DIGITS))  # the interval's .mid is at iv's precision
+            return (lo + hi) / 2
+        except (NotImplementedError, ValueError):
+            return mpmath.mpf(str(sp.N(expr, DIGITS)))
+
+
+def _exact_order(a: sp.Expr, b: sp.Expr) -> int:
+    """Sign of ``a - b`` for two closed-form bounds: exact when sympy evaluates the difference to
+    a rational, else certified; 0 when the difference never separates from 0 (a tie)."""
+    difference = sp.sympify(a - b)
+    if difference.is_Rational:
+        return int(sp.sign(difference))
     try:
-        return mpmath.mpf(enclose(expr, {}, 2 * DIGITS).mid)
-    except (NotImplementedError, ValueError):
-        return mpmath.mpf(str(sp.N(expr, DIGITS)))
+        return certified_sign(difference)
+    except UndecidedSign:
+        return 0
+
+
+def _binding(ties: list[_Bound]) -> _Bound:
+    """The bound reported among ties: the least closed form (exact comparison; the larger
+    imaginary part among equal ones) when it is below every 50-digit bound by more than their
+    error, else the least 50-digit bound (or the larger imaginary part among those)."""
+    closed = [b for b in ties if b.exact is not None]
+    numeric = [b for b in ties if b.exact is None]
+    if closed:
+        best = closed[0]
+        for b in closed[1:]:
+            order = _exact_order(b.exact, best.exact)
+            if order < 0 or (order == 0 and b.eigenvalue.imag > best.eigenvalue.imag):
+                best = b
+        if all(b.value - best.value >= abs(b.value) * ROOT_ERROR for b in numeric):
+            return best
+    least = min(b.value for b in numeric)
+    return max((b for b in numeric if b.value - least <= abs(least) * TIE), key=lambda b: b.eigenvalue.imag)
 
 
 def _exact_bounds(poly: sp.Poly, guesses: tuple[complex, ...]) -> list[_Bound]:
@@ -80,8 +117,9 @@ def _exact_bounds(poly: sp.Poly, guesses: tuple[complex, ...]) -> list[_Bound]:
         coeffs = factor.rep.to_list()
         roots = closed_form_roots(factor)
         if roots is None:
-            for l in high_precision_roots(factor, guesses):
-                out.append(_Bound(2 * mpmath.re(1 / l), None, complex(l), factor.degree()))
+            with mpmath.workdps(2 * DIGITS):  # mpmath's default 15 digits would round the bound
+                for l in high_precision_roots(factor, guesses):
+                    out.append(_Bound(2 * mpmath.re(1 / l), None, complex(l), factor.degree()))
         elif factor.degree() == 2 and sign(domain, coeffs[1] * coeffs[1] - 4 * coeffs[2]) < 0:
             pair = -coeffs[1] / coeffs[2]  # 1/l + 1/conj(l) for the roots of x^2 + b x + c
             upper = max((complex(sp.N(r, DIGITS)) for r in roots), key=lambda l: l.imag)
@@ -110,7 +148,7 @@ def lemma4(eigenvalues: list[complex], poly: sp.Poly | None, stability: str) -> 
         bounds = [_Bound(mpmath.mpf(step_bound(l)), None, l) for l in eigenvalues]
     least = min(b.value for b in bounds)
     ties = [b for b in bounds if b.value - least <= abs(least) * TIE]
-    best = max(ties, key=lambda b: (b.exact is not None, b.eigenvalue.imag))
+    best = _binding(ties)
     exact = best.exact if best.exact is not None and len(sp.sstr(best.exact)) <= EXACT_TEXT_LIMIT else None
     reason = "SimGD converges locally iff 0 < h < min 2 Re(l)/|l|^2 (Lemma 4)"
     if not from_poly:

@@ -19,6 +19,7 @@ import sympy as sp
 from .methods import Field, Method, is_exact_matrix, update_jacobian
 from .regions import H, Z, moebius, reduce_conditions, unit_disk_conditions
 from ..analysis.spectrum import X, characteristic_polynomial, decide_stability
+from ..analysis.fields import describe
 
 STABLE_TOLERANCE = 1e-12
 """Numeric verdicts call ``rho`` within this of 1 marginal."""
@@ -56,7 +57,8 @@ class Convergence:
 
 
 def _schur_decision(poly: sp.Poly) -> tuple[str, str]:
-    """Exact position of the roots of an exact polynomial relative to the unit circle."""
+    """Position of the roots of an exact polynomial relative to the unit circle: exact, or
+    certified where the field has several transcendentals (as :func:`decide_stability`)."""
     on_circle = 0
     while poly.degree() > 0 and poly.eval(-1) == 0:
         poly = sp.Poly(sp.quo(poly, sp.Poly(X + 1, X, domain=poly.domain)), X, domain=poly.domain)
@@ -74,7 +76,8 @@ def _schur_decision(poly: sp.Poly) -> tuple[str, str]:
     where = {"converges": "every eigenvalue of M inside the unit circle",
              "diverges": "an eigenvalue of M outside the unit circle",
              "marginal": "eigenvalue(s) of M on the unit circle, none outside"}[verdict]
-    return verdict, f"exact (Schur-Cohn via Moebius transform + Routh-Hurwitz): {where}"
+    how = "exact" if decision.method == "exact" else "certified by interval arithmetic over " + describe(poly.domain)
+    return verdict, f"{how} (Schur-Cohn via Moebius transform + Routh-Hurwitz): {where}"
 
 
 def local_convergence(method: Method, jacobian, slices: Sequence[slice]) -> Convergence:
