@@ -7,7 +7,7 @@ import pytest
 from gametheory import zoo
 from neural.bridge import compile_game
 from neural.analysis.classify import classify_state
-from test_neural_eigen import planted_jacobian, quadratic_game, stable_rotating_pairs
+from support.neural_games import planted_jacobian, quadratic_game, stable_rotating_pairs
 
 
 def at(name, **values):

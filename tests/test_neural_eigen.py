@@ -4,44 +4,9 @@ import pytest
 import torch
 
 from neural.analysis.eigen import hessian_extremes, leftmost_eigenvalues, top_eigenvalues
-from neural.game import NeuralGame
 from neural.operators import JacobianOperator, hessian_operator
-
-
-def quadratic_game(jacobian: np.ndarray, n_first: int) -> NeuralGame:
-    """The two-player game with constant Jacobian ``J = [[A, B], [C, S]]`` (A, S symmetric):
-    ``L_1 = theta^T A theta / 2 + theta^T B phi``, ``L_2 = phi^T S phi / 2 + phi^T C theta``."""
-    m = torch.as_tensor(jacobian, dtype=torch.float64)
-    a, b, c, s = m[:n_first, :n_first], m[:n_first, n_first:], m[n_first:, :n_first], m[n_first:, n_first:]
-
-    def loss(players, batch):
-        theta, phi = players["G"](), players["D"]()
-        return {"G": theta @ a @ theta / 2 + theta @ b @ phi,
-                "D": phi @ s @ phi / 2 + phi @ c @ theta}
-
-    rng = np.random.default_rng(1)
-    return NeuralGame({"G": torch.tensor(rng.standard_normal(n_first)),
-                       "D": torch.tensor(rng.standard_normal(len(m) - n_first))}, loss, [None])
-
-
-def planted_jacobian(pairs: np.ndarray, seed: int = 0) -> np.ndarray:
-    """A Jacobian with prescribed eigenvalue pairs and symmetric diagonal blocks: coordinate j of
-    G and of D form a 2x2 block [[a, b], [c, d]] (given per pair as (a, b, c, d)), then a random
-    block-orthogonal similarity diag(Q1, Q2) hides the structure."""
-    n = len(pairs)
-    m = np.zeros((2 * n, 2 * n))
-    for j, (a, b, c, d) in enumerate(pairs):
-        m[j, j], m[j, n + j], m[n + j, j], m[n + j, n + j] = a, b, c, d
-    rng = np.random.default_rng(seed)
-    q1, _ = np.linalg.qr(rng.standard_normal((n, n)))
-    q2, _ = np.linalg.qr(rng.standard_normal((n, n)))
-    t = np.block([[q1, np.zeros((n, n))], [np.zeros((n, n)), q2]])
-    return t @ m @ t.T
-
-
-def stable_rotating_pairs(n: int, rng) -> list:
-    """Pairs with eigenvalues x +- i y, x in [1, 10], y in [0, 20]: [[x, y], [-y, x]]."""
-    return [(x, y, -y, x) for x, y in zip(rng.uniform(1, 10, n), rng.uniform(0, 20, n))]
+from support.neural_games import (fingerprint, float32_game, planted_jacobian, quadratic_game, solves,
+                                  stable_rotating_pairs)
 
 
 def test_top_k_by_magnitude_and_imaginary_part_match_dense():
@@ -152,57 +117,21 @@ def test_arpack_restarts_are_seeded():
     assert np.allclose(result.eigenvalues, 1.0, atol=1e-12)
 
 
-FLOAT32_GAME = """
-import torch
-from neural.game import NeuralGame
-
-def float32_game():
-    torch.manual_seed(0)
-    gen = torch.nn.Sequential(torch.nn.Linear(4, 20), torch.nn.ReLU(), torch.nn.Linear(20, 1))
-    disc = torch.nn.Sequential(torch.nn.Linear(1, 20), torch.nn.ReLU(), torch.nn.Linear(20, 1))
-    data = [(torch.randn(32, 4), torch.randn(32, 1))]
-    softplus = torch.nn.functional.softplus
-
-    def loss(players, batch):
-        z, x = batch
-        fake = players["D"](players["G"](z))
-        return {"G": softplus(-fake).mean(),
-                "D": softplus(-players["D"](x)).mean() + softplus(fake).mean()}
-
-    return NeuralGame({"G": gen, "D": disc}, loss, data)
-"""
-SOLVES = """
-from neural.analysis.eigen import leftmost_eigenvalues, top_eigenvalues
-from neural.operators import JacobianOperator
-
-def solves(game):
-    op = lambda: JacobianOperator(game, transpose=True)
-    return {"left": leftmost_eigenvalues(op(), k=2, dense_below=0, exp_budget=300),
-            "top": top_eigenvalues(op(), k=4, dense_below=0)}
-
-def fingerprint(result):
-    return ([(l.real.hex(), l.imag.hex()) for l in result.eigenvalues],
-            [r.hex() for r in result.residuals], result.products, result.seed)
-"""
-
-
 def test_float32_krylov_solves_are_a_function_of_the_operator():
     """Our contract, not a third-party behaviour: the same Krylov solves of a float32 game give
     bit-identical eigenvalues, residuals and product counts whatever ran before them in the
     process (repeated, in the other order) and in a fresh process; the start vector's seed is
     recorded. (scipy >= 1.17 draws ARPACK's restart vectors from an OS-seeded generator unless
     given one: without ``rng`` this failed on a fresh machine.)"""
+    import os
     import subprocess
     import sys
     from pathlib import Path
 
     from neural.analysis.eigen import SEED
 
-    namespace: dict = {}
-    exec(FLOAT32_GAME + SOLVES, namespace)
-    game = namespace["float32_game"]()
+    game = float32_game()
     assert game.dtype == torch.float32
-    fingerprint, solves = namespace["fingerprint"], namespace["solves"]
     first = {key: fingerprint(r) for key, r in solves(game).items()}
     op = lambda: JacobianOperator(game, transpose=True)  # noqa: E731
     reverse_top = fingerprint(top_eigenvalues(op(), k=4, dense_below=0))  # the other order
@@ -210,9 +139,9 @@ def test_float32_krylov_solves_are_a_function_of_the_operator():
     assert first == {"left": reverse_left, "top": reverse_top}
     assert first["left"][3] == first["top"][3] == SEED
     root = Path(__file__).resolve().parent.parent
-    script = FLOAT32_GAME + SOLVES + (
-        "print({k: fingerprint(r) for k, r in solves(float32_game()).items()})")
+    script = ("from support.neural_games import fingerprint, float32_game, solves\n"
+              "print({k: fingerprint(r) for k, r in solves(float32_game()).items()})")
     fresh = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                           cwd=root, env={**__import__("os").environ, "PYTHONPATH": str(root)},
+                           cwd=root, env={**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "tests")])},
                            timeout=300, check=True)
     assert fresh.stdout.strip() == repr(first)

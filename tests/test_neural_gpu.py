@@ -5,7 +5,7 @@ import torch
 from neural.analysis.eigen import top_eigenvalues
 from neural.game import NeuralGame
 from neural.operators import JacobianOperator, dense_jacobian
-from test_neural_operators import mlp_game
+from support.neural_games import mlp_game
 
 pytestmark = [pytest.mark.gpu,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]

@@ -7,24 +7,8 @@ from hypothesis import given, settings, strategies as st
 from gametheory.errors import OptionError
 from neural.game import NeuralGame
 from neural.operators import JacobianOperator, ShiftedOperator, dense_jacobian, hessian_operator
+from support.neural_games import mlp_game
 
-F = torch.nn.functional
-
-
-def mlp_game(seed: int, hidden: int = 4, batches: int = 1, activation=torch.nn.Tanh):
-    """A random small MLP GAN (NSGAN losses, seeded data)."""
-    torch.manual_seed(seed)
-    gen = torch.nn.Sequential(torch.nn.Linear(2, hidden), activation(), torch.nn.Linear(hidden, 1))
-    disc = torch.nn.Sequential(torch.nn.Linear(1, hidden), activation(), torch.nn.Linear(hidden, 1))
-    data = [(torch.randn(10, 2), torch.randn(10, 1)) for _ in range(batches)]
-
-    def loss(players, batch):
-        z, x = batch
-        real, fake = players["D"](x), players["D"](players["G"](z))
-        return {"G": F.softplus(-fake).mean(),
-                "D": F.softplus(-real).mean() + F.softplus(fake).mean()}
-
-    return NeuralGame({"G": gen, "D": disc}, loss, data, dtype=torch.float64)
 
 
 @settings(max_examples=6, deadline=None)

@@ -7,7 +7,7 @@ from gametheory import zoo
 from gametheory.errors import OptionError, PointError
 from neural.bridge import compile_game
 from neural.analysis.path_angle import clip_filter, path_angle
-from test_neural_operators import mlp_game
+from support.neural_games import mlp_game
 
 
 def expected_cosine(game, start, end, alphas):

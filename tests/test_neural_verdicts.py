@@ -12,7 +12,7 @@ from neural.analysis.classify import classify_state
 from neural.game import NeuralGame
 from neural.training.losses import gan_loss, gradient_penalty
 from neural.operators import JacobianOperator, NonFiniteProduct
-from test_neural_eigen import planted_jacobian, quadratic_game
+from support.neural_games import float32_game, planted_jacobian, quadratic_game
 
 
 def rotation_pairs(n: int, planted: tuple[float, float], seed: int = 0,
@@ -180,11 +180,8 @@ def test_float32_gan_instability_is_proved_against_independent_eigenvalues():
     """An MLP GAN in float32 (many zero eigenvalues): the dense verdict is proved, allowing for
     the products' rounding, and agrees with eigenvalues of the Jacobian from torch.func."""
     from neural.operators import dense_jacobian
-    from test_neural_eigen import FLOAT32_GAME
 
-    namespace: dict = {}
-    exec(FLOAT32_GAME, namespace)
-    game = namespace["float32_game"]()
+    game = float32_game()
     report = classify_state(game, grad_tol=1e9)
     independent = np.linalg.eigvals(dense_jacobian(game).double().numpy())
     assert min(independent.real) < -0.1
