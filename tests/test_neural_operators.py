@@ -10,7 +10,6 @@ from neural.operators import JacobianOperator, ShiftedOperator, dense_jacobian, 
 from support.neural_games import mlp_game
 
 
-
 @settings(max_examples=6, deadline=None)
 @given(seed=st.integers(0, 10_000), hidden=st.integers(1, 5), batches=st.integers(1, 3),
        retain=st.booleans())
