@@ -10,7 +10,7 @@ import pytest
 import sympy as sp
 
 from gametheory import Game, Player
-from gametheory.analysis import stationary
+from gametheory.analysis import stationary_exact
 from gametheory.analysis.stationary import stationary_points
 from support.planting import Block, Plan, build
 
@@ -78,7 +78,7 @@ def test_a_sympy_failure_in_the_exact_solve_is_a_note_not_a_traceback(monkeypatc
     def fail(*args, **kwargs):
         raise ValueError("Exceeds the limit (4300 digits) for integer string conversion")
 
-    monkeypatch.setattr(stationary, "_lex_basis", fail)
+    monkeypatch.setattr(stationary_exact, "lex_basis", fail)
     game = Game(Player("P", x, (x - S5) ** 2 / 2), Player("Q", y, (y - 1) ** 2 / 2 + x * y))
     search = stationary_points(game)
     assert not search.complete

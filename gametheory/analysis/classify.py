@@ -22,7 +22,8 @@ from ..numbers import RELATIVE_TOLERANCE, is_exact_number, is_zero
 from .nash import NashVerdict, PlayerNash, numeric_inertia, polynomial_inertia
 from .fields import UndecidedSign, decidable
 from .spectrum import NoConvergence, characteristic_polynomial, poly_text, decide_stability, exact_roots, numeric_roots
-from .stationary import Search, StationaryFamily, stationary_points
+from .stationary import stationary_points
+from .stationary_results import Search, StationaryFamily
 from .stepsize import StepSize, lemma4
 
 
