@@ -1,4 +1,4 @@
-"""The exact stationary-point solve over the coefficients' field (issue 9, section 4; fuzzer finds).
+"""The exact stationary-point solve over the coefficients' field, and the failures the fuzzer found in it.
 
 Polynomial systems are solved over Q or one algebraic field K built once (never a tower of
 extensions), split by irreducible factors over K; components that are beyond the size budget or
