@@ -436,6 +436,7 @@ def neural_eigs(
 
     from gametheory.errors import OptionError
     from neural.render import text as render
+    from neural.render.figures import save_eigen_plot
     from neural.analysis.eigen import top_eigenvalues
     from neural.operators import spectrum_operator
     from neural.targets import resolve_target
@@ -454,7 +455,7 @@ def neural_eigs(
         result = top_eigenvalues(op, k=k, which=which, progress=advance,
                                  **given(dense_below=dense_budget, exp_budget=exp_budget))
     if plot:
-        render.save_eigen_plot(result, plot, f"{resolved.label}: {block}, {which}")
+        save_eigen_plot(result, plot, f"{resolved.label}: {block}, {which}")
     if as_json:
         emit_json({**result.to_dict(), "target": resolved.label, "block": block})
     else:
@@ -522,6 +523,7 @@ def neural_path_angle(
     from gametheory.errors import OptionError
     from gametheory.parsing import parse_number
     from neural.render import text as render
+    from neural.render.figures import save_path_angle_plot
     from neural.analysis.path_angle import path_angle
     from neural.targets import resolve_path_states
 
@@ -541,7 +543,7 @@ def neural_path_angle(
                             points=points, chunk=chunk, clip=clips, progress=advance)
     if plot:
         more = f" and {len(ends) - 1} more end states" if len(ends) > 1 else ""
-        render.save_path_angle_plot(result, plot, f"path-angle: {start} -> {ends[0]}{more}")
+        save_path_angle_plot(result, plot, f"path-angle: {start} -> {ends[0]}{more}")
     if as_json:
         emit_json(result.to_dict())
     else:

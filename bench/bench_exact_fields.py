@@ -1,5 +1,6 @@
-"""Exact classification over algebraic fields (issue 9, section 4), each against a baseline in
-the same run: the pre-issue-9 computation, re-created here, in a subprocess with a time-out.
+"""Exact classification over algebraic fields, each against a baseline in the same run: the
+earlier computation over expressions (before the field-aware one), re-created here, in a
+subprocess with a time-out.
 
 1. A polynomial game with N parameters (two players) whose stationary point has every
    coordinate at the golden ratio, so J has entries in Q(sqrt 5) and is dense; the point is an
@@ -62,12 +63,12 @@ def nested_game() -> tuple[Game, dict]:
 
 
 def old_charpoly(jacobian: sp.Matrix) -> sp.Poly:
-    """The pre-issue-9 ``characteristic_polynomial``: Matrix.charpoly, then the domain."""
+    """The earlier ``characteristic_polynomial``: Matrix.charpoly, then the domain."""
     return sp.Poly(jacobian.charpoly(X).as_expr(X), X, extension=True)
 
 
 def old_lemma4_exact(jacobian: sp.Matrix):
-    """The pre-issue-9 exact Lemma 4 expression: closed-form roots, then 2 Re(1/l) each."""
+    """The earlier exact Lemma 4 expression: closed-form roots, then 2 Re(1/l) each."""
     found = sp.roots(old_charpoly(jacobian), cubics=False, quartics=False, quintics=False)
     candidates = [sp.radsimp(sp.expand(2 * sp.re(sp.expand_complex(1 / sp.radsimp(l))))) for l in found]
     return min(candidates, key=lambda e: sp.N(e, 30))

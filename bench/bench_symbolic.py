@@ -1,4 +1,4 @@
-"""Symbolic-layer benchmarks (issue 2), each against a baseline measured in the same run.
+"""Symbolic-layer benchmarks, each against a baseline measured in the same run.
 
 1. Start-up: wall time of ``gametheory classify example1`` against ``python -c "import sympy"``.
 2. Exact classification of random dense polynomial games with 4, 8 and 12 parameters at a

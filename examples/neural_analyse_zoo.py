@@ -16,7 +16,7 @@ from neural.analysis.eigen import top_eigenvalues
 from neural.game import NeuralGame
 from neural.operators import JacobianOperator
 from neural.analysis.path_angle import path_angle
-from neural.render.text import save_path_angle_plot
+from neural.render.figures import save_path_angle_plot
 
 # 1. A zoo game through the bridge ------------------------------------------------------------
 example2 = zoo.get("example2")

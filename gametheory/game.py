@@ -43,6 +43,21 @@ class Game:
     ``constants`` are symbols with default values that may appear in the losses (for example
     the R1 penalty weight); :meth:`with_constants` substitutes them. The objects derived from the
     losses (vector field, Jacobian, blocks) keep constants symbolic.
+
+    Example: each player's gradient of its own loss stacks into ``v``; J's eigenvalues 1 +- i
+    (attraction and rotation) make the origin an LSSP where SimGD converges for h < 1.
+
+    >>> import sympy as sp
+    >>> from gametheory import classify_game
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> game = Game(Player("P", x, x**2 / 2 + x * y), Player("Q", y, y**2 / 2 - x * y))
+    >>> game.vector_field.T, game.jacobian
+    (Matrix([[x + y, -x + y]]), Matrix([
+    [ 1, 1],
+    [-1, 1]]))
+    >>> (point,) = classify_game(game).points
+    >>> point.values, point.stability, point.dne, point.step.exact
+    ((0, 0), 'LSSP', True, 1)
     """
 
     def __init__(self, *players: Player, constants: Mapping[sp.Symbol, object] | None = None,

@@ -1,8 +1,8 @@
 """Exact-number helpers shared by the symbolic algorithms.
 
-``sympy.simplify`` is slow (and its first call imports sympy.physics, ~0.25 s), so zero tests go
-through cheap canonical forms first and fall back to ``simplify`` only for a number that is
-numerically indistinguishable from zero but not obviously zero.
+``sympy.simplify`` is slow (and its first call imports sympy.physics: bench/RESULTS.md), so zero
+tests go through cheap canonical forms first and fall back to ``simplify`` only for a number that
+is numerically indistinguishable from zero but not obviously zero.
 """
 from __future__ import annotations
 

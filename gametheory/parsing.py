@@ -124,6 +124,15 @@ def parse_expression(text: str, names: Mapping[str, sp.Expr] | Iterable[sp.Symbo
     """Parse ``text`` into a sympy expression in the given names, executing nothing.
 
     ``names`` maps identifiers to sympy objects (or is an iterable of symbols, keyed by name).
+
+    >>> import sympy as sp
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> parse_expression("x**2/2 + logsigmoid(x*y)", [x, y]).diff(x)
+    x + y*exp(-x*y)/(1 + exp(-x*y))
+    >>> parse_expression("__import__('os')", [x])
+    Traceback (most recent call last):
+    ...
+    gametheory.errors.ParseError: call of undeclared function '__import__' in "__import__('os')"
     """
     if not isinstance(names, Mapping):
         names = {s.name: s for s in names}
@@ -173,7 +182,19 @@ def parse_assignments(items: Iterable[str], allowed: Mapping[str, sp.Symbol], wh
 
 
 def parse_point(items: Iterable[str], game) -> dict[sp.Symbol, sp.Expr]:
-    """A full point of ``game`` from ``NAME=VALUE`` strings; every parameter must be given."""
+    """A full point of ``game`` from ``NAME=VALUE`` strings; every parameter must be given.
+    Values are exact (``0.25`` is 1/4).
+
+    >>> from gametheory import zoo
+    >>> example1 = zoo.get("example1")
+    >>> point = parse_point(["theta1=1", "theta2=0.25 + 3/4", "phi=0"], example1)
+    >>> point, example1.vector_field.subs(point).T
+    ({theta1: 1, theta2: 1, phi: 0}, Matrix([[0, 0, 0]]))
+    >>> parse_point(["theta1=1"], example1)
+    Traceback (most recent call last):
+    ...
+    gametheory.errors.PointError: point is missing parameter(s): theta2, phi
+    """
     allowed = {s.name: s for s in game.params}
     values = parse_assignments(items, allowed, "--point")
     missing = [s.name for s in game.params if s not in values]

@@ -142,7 +142,17 @@ def entry(name: str) -> ZooEntry:
 
 
 def get(name: str) -> Game:
-    """A fresh instance of the built-in game ``name``."""
+    """A fresh instance of the built-in game ``name`` (:func:`names` lists them; an unknown name
+    raises :class:`UnknownGameError` with the closest names).
+
+    >>> game = get("dirac-gan-r1")
+    >>> [p.name for p in game.players], game.params, game.constants
+    (['G', 'D'], (theta, psi), {gamma: 1})
+    >>> get("dirac-gn")
+    Traceback (most recent call last):
+    ...
+    gametheory.errors.UnknownGameError: unknown game 'dirac-gn'; did you mean dirac-gan, dirac-wgan, dirac-gan-r1?
+    """
     e = entry(name)
     game = e.build()
     game.name, game.description, game.source = e.name, e.description, e.source

@@ -1,4 +1,4 @@
-"""CLI of issue 3: stepsize --method, classify --region, simulate, plot; errors exit 2 in one line."""
+"""CLI of the game dynamics: stepsize --method, classify --region, simulate, plot; errors exit 2 in one line."""
 import json
 
 import pytest

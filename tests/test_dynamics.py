@@ -1,4 +1,5 @@
-"""Local convergence of methods: Lemma 4 as the SimGD case, the issue's checks, optimal steps."""
+"""Local convergence of methods: Lemma 4 as the SimGD case, simulations on either side of the bound,
+the bilinear game and the Dirac GAN under each method, optimal steps."""
 import numpy as np
 import pytest
 import sympy as sp

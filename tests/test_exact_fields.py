@@ -1,5 +1,5 @@
-"""Exact verdicts beyond Q (issue 9, sections 2-4): Q(pi), Q(E), several transcendentals,
-CRootOf and nested-radical fields, and Lemma 4 with tiny bounds.
+"""Exact verdicts beyond Q: Q(pi), Q(E), several transcendentals, CRootOf and nested-radical
+fields, and Lemma 4 with tiny bounds.
 
 Every planted answer is checked independently: eigenvalues of the same matrix computed by
 mpmath at 60 digits, never by the code under test."""

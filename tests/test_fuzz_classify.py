@@ -1,4 +1,4 @@
-"""Differential fuzzer for the exact classifier: games whose answer is planted (issue 9, section 9).
+"""Differential fuzzer for the exact classifier: games whose answer is planted.
 
 Each example is a polynomial game with a stationary point omega* chosen in Q, Q(sqrt 5), Q(rho)
 (rho the real root of t^3 - t - 1), Q(pi) or Q(E), and a Jacobian there built as a similarity transform
@@ -182,7 +182,7 @@ CLASSES = {
     "margin 1e-12 and a Jordan block": _plan([Block("complex", (TINY, R(1), R(0), R(1)), (0, 1)),
                                               Block("pair", (R(2), R(2), R(1), R(-1)), (0, 1))],
                                              [R(0)] * 4, expand=True),
-    # Lemma 4 bounds 2e-14 (1e-12 +- 10i) and 8e-15 (1e-13 +- 5i): the smaller binds (section 3).
+    # Lemma 4 bounds 2e-14 (1e-12 +- 10i) and 8e-15 (1e-13 +- 5i): the smaller binds, unrounded.
     "tiny Lemma 4 bounds": _plan([Block("complex", (TINY, R(10), R(0), R(1)), (0, 1)),
                                   Block("complex", (TINY / 10, R(5), R(0), R(1)), (0, 1))], [R(1)] * 4),
     # 2 Re/|l|^2 = 2/5 for 1 +- 2i and for 5: a tie.

@@ -1,5 +1,5 @@
-"""Neural verdicts against planted answers (issue 9, section 8): hidden left pairs among large
-rotations, the all-stable control, a long Jordan chain, WGAN-GP at zero-gradient states."""
+"""Neural verdicts against planted answers: hidden left pairs among large rotations, the
+all-stable control, a long Jordan chain, WGAN-GP at zero-gradient states."""
 import json
 
 import numpy as np
@@ -57,8 +57,8 @@ def test_hidden_left_pair_among_rotations_is_found_and_proved(hidden_pair_report
 
 
 def test_krylov_never_calls_the_hidden_pair_stable(hidden_pair_game):
-    """Beyond the dense budget the shifted Krylov solve finds 0.09 + 99.7i "leftmost" (the
-    issue's report); the exponential confirmation cannot separate -0.001 from 0.01 within a small
+    """Beyond the dense budget the shifted Krylov solve finds 0.09 + 99.7i "leftmost" (a wrong
+    answer once reported as the verdict); the exponential confirmation cannot separate -0.001 from 0.01 within a small
     budget, so the verdict is undecided, never LSSP."""
     report = classify_state(hidden_pair_game, dense_budget=0, exp_budget=2000)
     assert report.leftmost.method == "arpack+exp" and not report.leftmost.converged
@@ -103,7 +103,7 @@ def test_exponential_operator_matches_expm():
 
 
 def test_exponential_confirmation_finds_the_pair_a_krylov_solve_missed():
-    """Started from the issue's wrong answer (the largest-modulus pair reported as leftmost),
+    """Started from a Krylov solve's wrong answer (the largest-modulus pair reported as leftmost),
     the solve on exp(-t (J - s I)) finds the pair -0.5 +- 15.5i hidden among Re in [0.5, 1],
     Im up to 30."""
     from neural.analysis.eigen import EigenResult, confirm_leftmost
@@ -143,8 +143,8 @@ def test_jordan_chain_is_never_certified_unstable():
 
 
 def test_jordan_chain_beyond_the_dense_budget_is_not_certified():
-    """The issue's failure: a Krylov pseudo-eigenvalue of the 600-chain was reported as a
-    certified unstable one. Whatever the Krylov solve returns, it is not a proof."""
+    """A Krylov pseudo-eigenvalue of the 600-chain must not be reported as a certified
+    unstable one. Whatever the Krylov solve returns, it is not a proof."""
     report = classify_state(stationary_game(jordan_chain(600)), dense_budget=0, exp_budget=0)
     assert not report.lssp_certified and report.certificate.kind == "none"
 

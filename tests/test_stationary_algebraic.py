@@ -1,4 +1,4 @@
-"""The exact stationary-point solve over the coefficients' field (issue 9, section 4; fuzzer finds).
+"""The exact stationary-point solve over the coefficients' field, and the failures the fuzzer found in it.
 
 Polynomial systems are solved over Q or one algebraic field K built once (never a tower of
 extensions), split by irreducible factors over K; components that are beyond the size budget or
@@ -10,7 +10,7 @@ import pytest
 import sympy as sp
 
 from gametheory import Game, Player
-from gametheory.analysis import stationary
+from gametheory.analysis import stationary_exact
 from gametheory.analysis.stationary import stationary_points
 from support.planting import Block, Plan, build
 
@@ -78,7 +78,7 @@ def test_a_sympy_failure_in_the_exact_solve_is_a_note_not_a_traceback(monkeypatc
     def fail(*args, **kwargs):
         raise ValueError("Exceeds the limit (4300 digits) for integer string conversion")
 
-    monkeypatch.setattr(stationary, "_lex_basis", fail)
+    monkeypatch.setattr(stationary_exact, "lex_basis", fail)
     game = Game(Player("P", x, (x - S5) ** 2 / 2), Player("Q", y, (y - 1) ** 2 / 2 + x * y))
     search = stationary_points(game)
     assert not search.complete

@@ -22,7 +22,8 @@ from ..numbers import RELATIVE_TOLERANCE, is_exact_number, is_zero
 from .nash import NashVerdict, PlayerNash, numeric_inertia, polynomial_inertia
 from .fields import UndecidedSign, decidable
 from .spectrum import NoConvergence, characteristic_polynomial, poly_text, decide_stability, exact_roots, numeric_roots
-from .stationary import Search, StationaryFamily, stationary_points
+from .stationary import stationary_points
+from .stationary_results import Search, StationaryFamily
 from .stepsize import StepSize, lemma4
 
 
@@ -198,7 +199,29 @@ class GameReport:
 def classify_game(game: Game, constants: Mapping[sp.Symbol, object] | None = None,
                   point: Mapping[sp.Symbol, sp.Expr] | None = None) -> GameReport:
     """Classify every stationary point of ``game`` (or only ``point``), constants overridden by
-    ``constants``. The report keeps the game with its constants substituted."""
+    ``constants``. The report keeps the game with its constants substituted.
+
+    Example: Berard et al.'s Example 1 has an LSSP that is not a Nash equilibrium (G's Hessian
+    is indefinite); its Lemma 4 step size is bound by a root of an irreducible cubic, so it is
+    computed to 50 digits. The Dirac GAN with R1 penalty gamma > 0 is an LSSP but no DNE: G's
+    Hessian vanishes there.
+
+    >>> from gametheory import zoo
+    >>> lssp, other = classify_game(zoo.get("example1")).points
+    >>> lssp.values, lssp.stability, lssp.dne, other.values, other.stability
+    ((1, 1, 0), 'LSSP', False, (45/41, 36/41, -1/9), 'unstable')
+    >>> lssp.characteristic_polynomial.all_coeffs()  # det(l I - J) = l**3 - l**2 + 11 l - 2
+    [1, -1, 11, -2]
+    >>> round(lssp.step.max_step_size, 6), lssp.step.method
+    (0.075179, 'high precision')
+    >>> dirac = zoo.get("dirac-gan-r1")
+    >>> (gamma,) = dirac.constants
+    >>> (r1,) = classify_game(dirac, {gamma: 2}).points
+    >>> r1.values, r1.lssp, r1.dne
+    ((0, 0), True, False)
+    >>> r1.nash.players[0].inertia
+    Inertia(positive=0, negative=0, zero=1)
+    """
     resolved = game.with_constants(constants) if game.constants or constants else game
     used = {**game.constants, **{k: sp.sympify(v) for k, v in (constants or {}).items()}}
     if point is not None:

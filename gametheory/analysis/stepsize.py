@@ -134,7 +134,19 @@ def _exact_bounds(poly: sp.Poly, guesses: tuple[complex, ...]) -> list[_Bound]:
 def lemma4(eigenvalues: list[complex], poly: sp.Poly | None, stability: str) -> StepSize:
     """Lemma 4 bound: from the exact characteristic polynomial ``poly`` when given (closed form
     when the binding factor has degree <= 2 and the expression is short, else 50 digits),
-    otherwise from the float eigenvalues."""
+    otherwise from the float eigenvalues.
+
+    Example: eigenvalues 2 and 1 +- 3i bound h by 2/2 = 1 and 2 * 1/10 = 1/5; the pair binds.
+
+    >>> import sympy as sp
+    >>> from gametheory.analysis.spectrum import characteristic_polynomial
+    >>> poly = characteristic_polynomial(sp.Matrix([[2, 0, 0], [0, 1, 3], [0, -3, 1]]))
+    >>> step = lemma4([2, 1 + 3j, 1 - 3j], poly, "LSSP")
+    >>> step.exact, step.max_step_size, step.binding_eigenvalue, step.method
+    (1/5, 0.2, (1+3j), 'exact')
+    >>> lemma4([1j, -1j], None, "marginal").reason
+    'no step size converges: the point is marginal, not LSSP'
+    """
     if stability != "LSSP":
         return StepSize(None, None, None, f"no step size converges: the point is {stability}, not LSSP")
     bounds = None

@@ -1,1 +1,1 @@
-"""How neural results are shown: rich text, progress and sample figures."""
+"""How neural results are shown: rich text, progress, and figures (spectrum, path-angle, training samples)."""

@@ -1,10 +1,9 @@
-"""Rendering of neural analysis results: rich tables, progress bars, matplotlib figures (Agg,
-written to files). Rendering never recomputes: it reads the frozen results."""
+"""Rendering of neural analysis results as text: rich tables and progress bars (figures:
+:mod:`neural.render.figures`). Rendering never recomputes: it reads the frozen results."""
 from __future__ import annotations
 
 import contextlib
 import math
-from pathlib import Path
 
 import numpy as np
 
@@ -134,52 +133,3 @@ def print_path_angle(result: PathAngle, console, rows: int = 13) -> None:
                       *[cell(name, j) for name in result.losses])
     console.print(table)
 
-
-def _figure():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save_eigen_plot(result: EigenResult, path: str | Path, title: str) -> None:
-    """Eigenvalues in the complex plane, the imaginary axis (marginal stability) marked."""
-    plt = _figure()
-    figure, axes = plt.subplots(figsize=(6, 5))
-    lam = np.array(result.eigenvalues, dtype=complex)
-    axes.axvline(0.0, color="grey", linewidth=0.8)
-    axes.axhline(0.0, color="grey", linewidth=0.8)
-    axes.scatter(lam.real, lam.imag, s=18, color="tab:blue", zorder=3)
-    axes.set_xlabel("Re(l)  (> 0: stable direction)")
-    axes.set_ylabel("Im(l)  (rotation)")
-    axes.set_title(title, fontsize=10)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
-
-
-def save_path_angle_plot(result: PathAngle, path: str | Path, title: str) -> None:
-    """The paper's Fig. 3 layout: path-angle (right axis, blue) and path-norm (left, orange),
-    medians with interquartile bands over end states."""
-    plt = _figure()
-    figure, norm_axes = plt.subplots(figsize=(7, 4))
-    angle_axes = norm_axes.twinx()
-    for axes, values, color, label in ((norm_axes, result.path_norm, "tab:orange", "||v|| (path-norm)"),
-                                       (angle_axes, result.cosine, "tab:blue", "path-angle c(alpha)")):
-        low, mid, high = np.percentile(values, [25, 50, 75], axis=0)
-        axes.plot(result.alphas, mid, color=color, label=label)
-        if result.ends > 1:
-            axes.fill_between(result.alphas, low, high, color=color, alpha=0.25, linewidth=0)
-        axes.set_ylabel(label, color=color)
-    if np.all(result.path_norm > 0):
-        norm_axes.set_yscale("log")
-    angle_axes.axhline(0.0, color="tab:blue", linewidth=0.6, linestyle=":")
-    for x in (0.0, 1.0):
-        norm_axes.axvline(x, color="grey", linewidth=0.6, linestyle="--")
-    norm_axes.set_xlabel("alpha (0: start, 1: end)")
-    norm_axes.set_title(title, fontsize=10)
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)

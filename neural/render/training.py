@@ -1,4 +1,4 @@
-"""How training is shown: sample figures (PNG, matplotlib Agg) and the rich progress bar."""
+"""How training is shown: sample figures (PNG, detached matplotlib ``Figure``) and the rich progress bar."""
 from __future__ import annotations
 
 import io
@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from neural.render.figures import new_figure
 from neural.training.checkpoint import atomic_write
 
 
@@ -19,18 +20,14 @@ def _save_figure(figure, path: Path) -> None:
 def save_mog_histogram(fake: torch.Tensor, real: torch.Tensor, path: str | Path,
                        title: str) -> None:
     """Histogram of generated samples over the real ones and the exact mixture density."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from neural.training.data import mog_pdf
 
     fake, real = fake.flatten().numpy(), real.flatten().numpy()
     lo = min(fake.min(), real.min(), -6.0)
     hi = max(fake.max(), real.max(), 6.0)
     bins = np.linspace(lo, hi, 121)
-    figure, axes = plt.subplots(figsize=(6, 3.5))
+    figure = new_figure(6, 3.5)
+    axes = figure.add_subplot()
     axes.hist(real, bins=bins, density=True, alpha=0.35, color="tab:gray", label="real samples")
     axes.hist(fake, bins=bins, density=True, alpha=0.6, color="tab:blue", label="generated")
     grid = np.linspace(lo, hi, 600)
@@ -41,7 +38,6 @@ def save_mog_histogram(fake: torch.Tensor, real: torch.Tensor, path: str | Path,
     axes.legend(loc="upper left", fontsize=8)
     figure.tight_layout()
     _save_figure(figure, Path(path))
-    plt.close(figure)
 
 
 def image_grid(images: torch.Tensor, columns: int = 8, pad: int = 2) -> np.ndarray:
@@ -58,19 +54,15 @@ def image_grid(images: torch.Tensor, columns: int = 8, pad: int = 2) -> np.ndarr
 
 
 def save_image_grid(images: torch.Tensor, path: str | Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """The images tiled by :func:`image_grid` (grey scale for one channel), titled."""
     grid = image_grid(images)
-    figure, axes = plt.subplots(figsize=(6, 6 * grid.shape[0] / grid.shape[1] + 0.4))
+    figure = new_figure(6, 6 * grid.shape[0] / grid.shape[1] + 0.4)
+    axes = figure.add_subplot()
     axes.imshow(grid[..., 0] if grid.shape[2] == 1 else grid, cmap="gray", vmin=0, vmax=1)
     axes.set_axis_off()
     axes.set_title(title)
     figure.tight_layout()
     _save_figure(figure, Path(path))
-    plt.close(figure)
 
 
 def save_samples(dataset: str, fake: torch.Tensor, path: str | Path, iteration: int,
