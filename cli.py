@@ -433,7 +433,7 @@ def neural_train(
                                   "and verify their checksums."),
     out: str = typer.Option(None, help="Run directory (default: runs/<preset>-<time>)."),
     resume: str = typer.Option(None, help="Continue the run in this directory."),
-    device: str = typer.Option(None, help="cpu or cuda[:i] (default: cuda when available)."),
+    device: str = typer.Option(None, help="cpu, cuda or cuda:N (default: cuda when available)."),
     classifier: str = typer.Option(None, help="MNIST LeNet for the Inception Score "
                                    "(default: DATA_DIR/lenet_mnist.pt when present)."),
     inception: str = typer.Option(None, help="TorchScript Inception network for CIFAR10 "
@@ -483,7 +483,7 @@ def neural_train_classifier(
     out: str = typer.Option(None, help="Weights file (default: DATA_DIR/lenet_mnist.pt)."),
     epochs: int = typer.Option(3, min=1, help="Training epochs."),
     seed: int = typer.Option(0, help="Random seed."),
-    device: str = typer.Option(None, help="cpu or cuda (default: cuda when available)."),
+    device: str = typer.Option(None, help="cpu, cuda or cuda:N (default: cuda when available)."),
 ) -> None:
     """Train the LeNet classifier used for the MNIST Inception Score; reports test accuracy."""
     from gametheory.errors import OptionError
@@ -495,11 +495,12 @@ def neural_train_classifier(
     from neural.training.classifier import train_mnist_classifier
     from neural.devices import parse_device
 
+    chosen = parse_device(device)
     data_dir = data_directory("mnist", data_dir)
     if download:
         fetch_data("mnist", data_dir)
     summary = train_mnist_classifier(
-        data_dir, out, epochs=epochs, seed=seed, device=parse_device(device),
+        data_dir, out, epochs=epochs, seed=seed, device=chosen,
         progress=lambda epoch, loss: typer.echo(f"epoch {epoch}: training loss {loss:.4f}"))
     typer.echo(f"test accuracy {summary['test_accuracy']:.4f}; saved to {summary['path']}")
 
