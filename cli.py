@@ -141,23 +141,19 @@ def stepsize(
     order: str = typer.Option(None, "--order", help=ORDER_HELP),
 ) -> None:
     """Step sizes h for which a method converges at each stationary point (SimGD: Lemma 4), the optimal h and its rate."""
-    from gametheory import classify_game
     from gametheory.render import text as render
     from gametheory.render import dynamics as render_dynamics
     from gametheory.render.documents import stepsize_document
-    from gametheory.dynamics.convergence import analyse_report
-    from gametheory.dynamics.requests import build_method
+    from gametheory.dynamics.requests import stepsize_request
 
     resolved, constants, at = load_game_options(game, set_, point)
-    chosen = build_method(method, None, ratio, beta, gamma, order, resolved)
-    report = classify_game(resolved, constants, at)
-    analyses = analyse_report(report, chosen)
+    found = stepsize_request(resolved, constants, at, method, ratio, beta, gamma, order)
     if as_json:
-        emit_json(stepsize_document(report, chosen, analyses))
+        emit_json(stepsize_document(found.report, found.method, found.analyses))
     else:
-        if chosen.name == "simgd" and chosen.ratio == 1:
-            render.print_stepsize(report, console())
-        render_dynamics.print_step_analyses(report, chosen, analyses, console())
+        if found.method.name == "simgd" and found.method.ratio == 1:
+            render.print_stepsize(found.report, console())
+        render_dynamics.print_step_analyses(found.report, found.method, found.analyses, console())
 
 
 # --- game dynamics commands: simulate, plot ------------------------------------------------

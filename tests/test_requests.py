@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 
 from gametheory import resolve_game
-from gametheory.dynamics.requests import MAX_FLOW_TIME, MAX_STEPS, build_method, simulate_request
+from gametheory.dynamics.requests import MAX_FLOW_TIME, MAX_STEPS, build_method, simulate_request, stepsize_request
 from gametheory.errors import GameError, OptionError
 from gametheory.render.requests import MAX_GRID, parse_pair, plot_request, radius_methods
 
@@ -84,3 +84,10 @@ def test_plot_request_draws_the_kind_asked_for(tmp_path):
     written = plot_request("Radius", resolve_game("example1"), tmp_path / "radius.svg", methods="simgd,eg",
                            h_max=0.2)
     assert written.suffix == ".svg" and "<svg" in written.read_text()[:500]
+
+
+def test_stepsize_request_analyses_every_point():
+    found = stepsize_request(resolve_game("example2"), method="EG")
+    assert found.method.label == "eg" and len(found.analyses) == len(found.report.points) == 2
+    by_phi = {p.values[1]: a for p, a in zip(found.report.points, found.analyses)}
+    assert by_phi[-1].stable_interval is not None and by_phi[1].stable_interval is None

@@ -1,5 +1,6 @@
 """From a command's options, as typed, to the dynamics it asks for: a training method from
-strings (exact values kept exact), and a simulation's starts, targets and runs.
+strings (exact values kept exact), its step-size analysis at every point, and a simulation's
+starts, targets and runs.
 
 A simulation starts from the given point, or from seeded random starts in a box around the
 first LSSP (else the first stationary point); each run is judged against the stationary point
@@ -13,10 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from ..analysis.classify import classify_game
+from ..analysis.classify import GameReport, classify_game
 from ..errors import OptionError
 from ..game import Game
 from ..parsing import parse_number
+from .convergence import StepAnalysis, analyse_report
 from .methods import Method, parse_order
 from .simulate import Trajectory, flow, iterate, parse_start, random_starts
 
@@ -39,6 +41,26 @@ def build_method(name: str, h: str | None = None, ratio: str = "1", beta: str | 
     if order is not None:
         extra["order"] = parse_order(order, game)
     return Method(name.lower(), h=None if h is None else parse_number(h), ratio=parse_number(ratio), **extra)
+
+
+@dataclass(frozen=True)
+class StepSizes:
+    """A classification report and ``method``'s step-size analysis at each of its points (None
+    where the point is not stationary)."""
+
+    report: GameReport
+    method: Method
+    analyses: tuple[StepAnalysis | None, ...]
+
+
+def stepsize_request(game: Game, constants: Mapping[sp.Symbol, object] | None = None,
+                     point: Mapping[sp.Symbol, sp.Expr] | None = None, method: str = "simgd", ratio: str = "1",
+                     beta: str | None = None, gamma: str | None = None, order: str | None = None) -> StepSizes:
+    """The step sizes for which ``method`` converges locally at every stationary point of
+    ``game`` (or at ``point``), the optimal one and its rate."""
+    chosen = build_method(method, None, ratio, beta, gamma, order, game)
+    report = classify_game(game, constants, point)
+    return StepSizes(report, chosen, tuple(analyse_report(report, chosen)))
 
 
 @dataclass(frozen=True)
