@@ -385,7 +385,6 @@ def neural_path_angle(
 
 # --- neural training commands: neural train, neural train-classifier ----------------------
 
-TRAIN_DATASETS = ("mog", "mnist", "cifar10")
 DATA_DIR_HELP = ("The directory that holds the data set's files themselves, not a folder above "
                  "them (MNIST: its four IDX files; CIFAR10: data_batch_1 ... data_batch_5); "
                  "--download puts them there")
@@ -439,10 +438,6 @@ def neural_train(
     """Train a GAN of the paper's appendix C; checkpoints go to the run directory.
 
     Launch under `torchrun --nproc-per-node N` for data-parallel training."""
-    from gametheory.errors import OptionError
-
-    if dataset not in TRAIN_DATASETS:
-        raise OptionError(f"unknown data set {dataset!r}; choose one of {', '.join(TRAIN_DATASETS)}")
     from neural.training.launch import launch_training
     from neural.render.training import RichReporter
 

@@ -100,7 +100,7 @@ def test_neural_label_prints_verbatim(tmp_path):
     assert "br[a]ck[ets] at x=0, y=0" in result.stdout
 
 
-def test_finite_json_replaces_every_non_finite_number():
+def test_finite_replaces_every_non_finite_number():
     found = []
     document = {"a": [1.0, float("nan"), (float("inf"), 2)], "b": {"c": -float("inf"), "d": "inf"}}
     assert finite(document, "$", found) == {"a": [1.0, None, [None, 2]], "b": {"c": None, "d": "inf"}}

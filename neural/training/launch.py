@@ -11,6 +11,7 @@ import torch
 from gametheory.errors import OptionError
 from neural.devices import parse_device
 from neural.training import distributed as dist_tools
+from neural.training.config import DATASETS
 from neural.training.presets import DEFAULT_PRESET, resolve_config
 from neural.training.trainer import Trainer, resume_run, start_run
 
@@ -52,6 +53,8 @@ def launch_training(dataset: str, preset: str | None = None, overrides: dict | N
     """Train (or resume) a run and return the trainer's summary. Under ``torchrun`` with
     WORLD_SIZE > 1 this joins the process group and trains data-parallel. ``notify(text)``
     receives one-line notes (e.g. why a metric is skipped)."""
+    if dataset not in DATASETS:
+        raise OptionError(f"unknown data set {dataset!r}; choose one of {', '.join(DATASETS)}")
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
     distributed, device = dist_tools.from_environment(parse_device(device))
     try:
