@@ -8,7 +8,6 @@ prints one line and exits 130.
 from __future__ import annotations
 
 import functools
-import math
 import sys
 
 import typer
@@ -47,22 +46,17 @@ def user_errors(func):
     return wrapper
 
 
-# --- symbolic commands (issue 2: list, classify, stepsize) ---------------------------------
+# --- symbolic commands: list, classify, stepsize -------------------------------------------
 
 GAME_HELP = "A built-in game (see `gametheory list`) or a game file (*.toml)."
 POINT_HELP = "Analyse this point instead of searching for stationary points: NAME=VALUE, one per parameter."
 SET_HELP = "Override a constant of the game: NAME=VALUE (exact values such as 1/2 are kept exact)."
-# issue 3 (game dynamics) options, shared by stepsize, simulate and plot
+# game-dynamics options, shared by stepsize, simulate and plot
 METHOD_HELP = "Training method: simgd, altgd, eg, ogd, momentum or consensus."
 RATIO_HELP = "Step-size ratio r: players after the first step with r*h (two-time-scale, h_D = r h_G)."
 BETA_HELP = "Heavy-ball momentum beta in (-1, 1) (momentum; altgd: alternating momentum, Gidel et al. 2019b)."
 GAMMA_HELP = "Consensus weight gamma >= 0 (consensus: w = v + gamma J^T v)."
 ORDER_HELP = "altgd player order, e.g. D,G (default: first to last)."
-
-
-MAX_STEPS = 1_000_000
-MAX_FLOW_TIME = 1e6
-MAX_GRID = 400
 
 
 def console(stderr: bool = False):
@@ -81,35 +75,13 @@ def load_game_options(game: str, sets: list[str] | None, points: list[str] | Non
     return resolved, constants, point
 
 
-NON_FINITE_SHOWN = 10
-
-
-def finite_json(value, path: str, found: list[str]):
-    """``value`` with every NaN or infinite float replaced by None (JSON has no such numbers);
-    ``found`` collects ``path: value`` for each replaced number, ``path`` in JSONPath style."""
-    if isinstance(value, float) and not math.isfinite(value):
-        found.append(f"{path}: {value}")
-        return None
-    if isinstance(value, dict):
-        return {key: finite_json(item, f"{path}.{key}", found) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [finite_json(item, f"{path}[{i}]", found) for i, item in enumerate(value)]
-    return value
-
-
 def emit_json(document: dict) -> None:
-    """Print one JSON document on stdout (the only place the CLI writes JSON). Non-finite numbers
-    become null, and the document gains ``non_finite``: their count, a note, and the first
-    few of them by path."""
-    import json
+    """Print one JSON document on stdout (the only place the CLI writes JSON), serialised by
+    ``gametheory.render.documents.json_text`` (non-finite numbers become null, listed under
+    ``non_finite``)."""
+    from gametheory.render.documents import json_text
 
-    found: list[str] = []
-    document = finite_json(document, "$", found)
-    if found:
-        document["non_finite"] = {
-            "note": "JSON has no NaN or infinity: these numbers are written as null",
-            "count": len(found), "first": found[:NON_FINITE_SHOWN]}
-    typer.echo(json.dumps(document, indent=2, allow_nan=False))
+    typer.echo(json_text(document))
 
 
 @app.command("list")
@@ -137,16 +109,14 @@ def classify(
     """Vector field, Jacobian and every stationary point: LSSP, DNE, rotation, Lemma 4 step size."""
     from gametheory import classify_game
     from gametheory.render import text as render
+    from gametheory.render.documents import classify_document
     from gametheory.dynamics.regions import report_regions
 
     resolved, constants, at = load_game_options(game, set_, point)
     report = classify_game(resolved, constants, at)
     regions = report_regions(report, resolved, constants, region) if region else None
     if as_json:
-        document = report.to_dict()
-        for entry, found in zip(document["stationary_points"], regions or []):
-            entry["region"] = {k: v if isinstance(v, str) else v.to_dict() for k, v in found.items()}
-        emit_json(document)
+        emit_json(classify_document(report, regions))
     elif latex:
         typer.echo(render.game_report_latex(report))
     else:
@@ -171,39 +141,22 @@ def stepsize(
     order: str = typer.Option(None, "--order", help=ORDER_HELP),
 ) -> None:
     """Step sizes h for which a method converges at each stationary point (SimGD: Lemma 4), the optimal h and its rate."""
-    from gametheory import classify_game
     from gametheory.render import text as render
     from gametheory.render import dynamics as render_dynamics
-    from gametheory.dynamics.convergence import analyse_report
+    from gametheory.render.documents import stepsize_document
+    from gametheory.dynamics.requests import stepsize_request
 
     resolved, constants, at = load_game_options(game, set_, point)
-    chosen = build_method(method, None, ratio, beta, gamma, order, resolved)
-    report = classify_game(resolved, constants, at)
-    analyses = analyse_report(report, chosen)
+    found = stepsize_request(resolved, constants, at, method, ratio, beta, gamma, order)
     if as_json:
-        emit_json(render_dynamics.stepsize_document(render.stepsize_dict(report), report, chosen, analyses))
+        emit_json(stepsize_document(found.report, found.method, found.analyses))
     else:
-        if chosen.name == "simgd" and chosen.ratio == 1:
-            render.print_stepsize(report, console())
-        render_dynamics.print_step_analyses(report, chosen, analyses, console())
+        if found.method.name == "simgd" and found.method.ratio == 1:
+            render.print_stepsize(found.report, console())
+        render_dynamics.print_step_analyses(found.report, found.method, found.analyses, console())
 
 
-# --- game dynamics commands (issue 3: simulate, plot) --------------------------------------
-
-
-def build_method(name: str, h, ratio: str, beta: str | None, gamma: str | None, order: str | None, game):
-    """A Method from CLI strings (exact values kept exact); errors are OptionErrors."""
-    from gametheory.dynamics.methods import Method, parse_order
-    from gametheory.parsing import parse_number
-
-    extra = {}
-    if beta is not None:
-        extra["beta"] = parse_number(beta)
-    if gamma is not None:
-        extra["gamma"] = parse_number(gamma)
-    if order is not None:
-        extra["order"] = parse_order(order, game)
-    return Method(name.lower(), h=None if h is None else parse_number(h), ratio=parse_number(ratio), **extra)
+# --- game dynamics commands: simulate, plot ------------------------------------------------
 
 
 @app.command()
@@ -227,76 +180,24 @@ def simulate(
     plot_file: str = typer.Option(None, "--plot", help="Write ||v|| and the distance to the point along the runs."),
 ) -> None:
     """Run a training method (or the continuous flow) from given or random starts; say whether and how fast it converges."""
-    import numpy as np
-
-    from gametheory import classify_game
-
-    from gametheory.render import figures
-
     from gametheory.render import dynamics as render_dynamics
-    from gametheory.errors import OptionError
-    from gametheory.dynamics.simulate import flow, iterate, parse_start, random_starts
-    from gametheory.parsing import parse_number
+    from gametheory.render.documents import simulation_document
+    from gametheory.dynamics.requests import simulate_request
 
     resolved, constants, _ = load_game_options(game, set_, None)
-    if not 1 <= steps <= MAX_STEPS:
-        raise OptionError(f"--steps must be between 1 and {MAX_STEPS}, got {steps}")
-    if not (np.isfinite(radius) and radius > 0):
-        raise OptionError(f"--radius must be a positive number, got {radius}")
-    if seed < 0:
-        raise OptionError(f"--seed must be a non-negative integer, got {seed}")
-    if method.lower() == "flow":
-        step = float(parse_number(h))
-        if step <= 0:
-            raise OptionError(f"--h must be positive, got {h}")
-        if step * steps > MAX_FLOW_TIME:
-            raise OptionError(f"the flow would run up to time h*steps = {step * steps:g}; at most {MAX_FLOW_TIME:g}")
-        run_one = None
-    else:
-        chosen = build_method(method, h, ratio, beta, gamma, order, resolved)
-        run_one = chosen.with_step(float(chosen.h))
-    report = classify_game(resolved, constants)
-    played = report.game
-    points = [np.array([float(sp_v) for sp_v in p.values]) for p in report.points if p.stationary]
-    if start:
-        starts = [parse_start(start, played)]
-    else:
-        if not points:
-            raise OptionError("the game has no isolated stationary point to start near: give --start")
-        if random < 1:
-            raise OptionError(f"--random must be positive, got {random}")
-        centre = next((np.array([float(v) for v in p.values]) for p in report.points if p.lssp), points[0])
-        starts = list(random_starts(centre, random, radius, seed))
-    runs, targets = [], []
-    with np.errstate(all="ignore"):  # an overflowing run is reported by its verdict ("diverged")
-        for s in starts:
-            targets.append(min(points, key=lambda q: np.linalg.norm(q - s)) if points else None)
-            if run_one is None:
-                runs.append(flow(played, s, t_max=step * steps, samples=steps + 1, target=targets[-1]))
-            else:
-                runs.append(iterate(played, run_one, s, steps, target=targets[-1]))
-    target = targets[0]
+    done = simulate_request(resolved, constants, method, h, steps=steps, start=start, random=random,
+                            radius=radius, seed=seed, ratio=ratio, beta=beta, gamma=gamma, order=order)
+    played, runs, target = done.game, list(done.runs), done.target
     if plot_file:
+        from gametheory.render import figures
+
         figures.trajectory(runs, target, f"{played.name}: {runs[0].method}, h = {h}", plot_file)
     if as_json:
-        emit_json(render_dynamics.simulation_document(played.name, played.params, runs, target))
+        emit_json(simulation_document(played.name, played.params, runs, target))
     else:
         render_dynamics.print_simulation(played.name, played.params, runs, target, console())
         if plot_file:
             typer.echo(f"wrote {plot_file}")
-
-
-def _pair(text: str | None, what: str):
-    from gametheory.errors import OptionError
-
-    if text is None:
-        return None
-    parts = text.split(",")
-    try:
-        lo, hi = (float(x) for x in parts)
-    except ValueError:
-        raise OptionError(f"{what} must be two numbers LO,HI, got {text!r}") from None
-    return lo, hi
 
 
 @app.command()
@@ -329,74 +230,24 @@ def plot(
     seed: int = typer.Option(0, "--seed", help="Seed of random starts and end points."),
 ) -> None:
     """Draw a figure of a small game: portrait, landscape, eigs, radius or path-angle."""
-    from gametheory import parsing
-    from gametheory.render import plots
-    from gametheory.errors import OptionError
-    from gametheory.dynamics.simulate import parse_start
+    from gametheory.render.requests import plot_request
 
     resolved, constants, at = load_game_options(game, set_, point)
-    fixed = {s.name: float(v) for s, v in parsing.parse_assignments(fix or [], {s.name: s for s in resolved.params},
-                                                                     "--fix").items()}
-    kind = kind.lower()
-    if not 2 <= grid <= MAX_GRID:
-        raise OptionError(f"--grid must be between 2 and {MAX_GRID}, got {grid}")
-    if not 0 <= trajectories <= 1000 or seed < 0:
-        raise OptionError("--trajectories must be between 0 and 1000 and --seed non-negative")
-    if kind == "portrait":
-        options = dict(x=x, y=y, fixed=fixed, xlim=_pair(xlim, "--xlim"), ylim=_pair(ylim, "--ylim"), grid=grid,
-                       trajectories=trajectories, seed=seed)
-    elif kind == "landscape":
-        options = dict(player=player, fixed=fixed, axes=[a for a in (x, y) if a] or None)
-    elif kind == "eigs":
-        options = dict(method=build_method(method, h, ratio, beta, gamma, None, resolved))
-    elif kind == "radius":
-        names = [m.strip().lower() for m in methods.split(",") if m.strip()]
-        if beta is not None and "momentum" not in names:
-            names.append("momentum")
-        if gamma is not None and "consensus" not in names:
-            names.append("consensus")
-        chosen = []
-        for name in names:
-            chosen.append(build_method(name, None, ratio, beta if name in ("momentum",) else None,
-                                       gamma if name == "consensus" else None, None, resolved))
-        options = dict(methods=chosen, h_max=h_max)
-    elif kind == "path-angle":
-        if ends < 1:
-            raise OptionError(f"--ends must be positive, got {ends}")
-        options = dict(start=parse_start(start, resolved) if start else None, alphas=_pair(alpha, "--alpha"),
-                       ends=ends, seed=seed)
-    else:
-        raise OptionError(f"unknown figure {kind!r} (figures: {', '.join(plots.KINDS)})")
-    written = plots.plot(kind, resolved, output, constants=constants, point=at, **options)
+    written = plot_request(kind, resolved, output, constants=constants, point=at, x=x, y=y, fix=fix, xlim=xlim,
+                           ylim=ylim, grid=grid, trajectories=trajectories, player=player, method=method,
+                           methods=methods, h=h, h_max=h_max, ratio=ratio, beta=beta, gamma=gamma, start=start,
+                           alpha=alpha, ends=ends, seed=seed)
     typer.echo(f"wrote {written}", err=True)
 
-# --- neural analysis commands (issue 4: neural eigs, neural classify, neural path-angle) ---
+
+# --- neural analysis commands: neural eigs, neural classify, neural path-angle -------------
 
 TARGET_HELP = ("A built-in game or game file (*.toml), analysed at --point; or a checkpoint "
                "(a training run directory or a .pt file).")
 NEURAL_POINT_HELP = ("State of a built-in game or game file: NAME=VALUE, one per parameter "
                      "(default: its stationary point, if it has exactly one).")
-DEVICE_HELP = "auto (CUDA when available), cpu or cuda."
+DEVICE_HELP = "auto (CUDA when available), cpu, cuda or cuda:N."
 DTYPE_HELP = "auto (float64 for symbolic games, the checkpoint's dtype otherwise), float32 or float64."
-
-
-def neural_options(device: str, dtype: str):
-    """Parse --device and --dtype into keyword arguments (torch imported here, never by
-    symbolic commands)."""
-    import torch
-
-    from gametheory.errors import OptionError
-
-    if device not in ("auto", "cpu", "cuda"):
-        raise OptionError(f"--device must be auto, cpu or cuda, got {device!r}")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise OptionError("--device cuda: no CUDA device is available")
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    dtypes = {"auto": None, "float32": torch.float32, "float64": torch.float64}
-    if dtype not in dtypes:
-        raise OptionError(f"--dtype must be auto, float32 or float64, got {dtype!r}")
-    return {"device": torch.device(device), "dtype": dtypes[dtype]}
 
 
 EXP_BUDGET_HELP = ("Products with J spent confirming the leftmost eigenvalues on exp(-tJ) beyond the "
@@ -434,22 +285,15 @@ def neural_eigs(
     """
     import warnings
 
-    from gametheory.errors import OptionError
     from neural.render import text as render
     from neural.render.figures import save_eigen_plot
+    from neural.render.documents import eigen_document
     from neural.analysis.eigen import top_eigenvalues
-    from neural.operators import spectrum_operator
-    from neural.targets import resolve_target
+    from neural.targets import block_operator, resolve_target
 
     which = which.upper()
-    resolved = resolve_target(target, point, **neural_options(device, dtype))
-    game = resolved.game
-    if block == "game":
-        op = spectrum_operator(game)
-    elif block in game.player_names:
-        op = spectrum_operator(game, player=block)
-    else:
-        raise OptionError(f"--block must be game or a player ({', '.join(game.player_names)}), got {block!r}")
+    resolved = resolve_target(target, point, device=device, dtype=dtype)
+    op = block_operator(resolved.game, block)
     with warnings.catch_warnings(), render.progress_bar(f"eigs {which}: products", console(stderr=True)) as advance:
         warnings.simplefilter("ignore", RuntimeWarning)
         result = top_eigenvalues(op, k=k, which=which, progress=advance,
@@ -457,7 +301,7 @@ def neural_eigs(
     if plot:
         save_eigen_plot(result, plot, f"{resolved.label}: {block}, {which}")
     if as_json:
-        emit_json({**result.to_dict(), "target": resolved.label, "block": block})
+        emit_json(eigen_document(result, resolved.label, block))
     else:
         render.print_eigen(result, resolved.label, block, console())
 
@@ -482,18 +326,19 @@ def neural_classify(
 
     from gametheory.errors import OptionError
     from neural.render import text as render
+    from neural.render.documents import classification_document
     from neural.analysis.classify import classify_state
     from neural.targets import resolve_target
 
     if not grad_tol >= 0:
         raise OptionError(f"--grad-tol must be non-negative, got {grad_tol}")
-    resolved = resolve_target(target, point, **neural_options(device, dtype))
+    resolved = resolve_target(target, point, device=device, dtype=dtype)
     with warnings.catch_warnings(), render.progress_bar("classify: products", console(stderr=True)) as advance:
         warnings.simplefilter("ignore", RuntimeWarning)
         report = classify_state(resolved.game, grad_tol=grad_tol, progress=advance,
                                 **given(dense_budget=dense_budget, exp_budget=exp_budget))
     if as_json:
-        emit_json({**report.to_dict(), "target": resolved.label})
+        emit_json(classification_document(report, resolved.label))
     else:
         render.print_classification(report, resolved.label, console())
 
@@ -520,39 +365,28 @@ def neural_path_angle(
 
     START and END are checkpoints of one run, or, with --game, points of a symbolic game.
     """
-    from gametheory.errors import OptionError
-    from gametheory.parsing import parse_number
     from neural.render import text as render
     from neural.render.figures import save_path_angle_plot
+    from neural.render.documents import path_angle_document
     from neural.analysis.path_angle import path_angle
-    from neural.targets import resolve_path_states
+    from neural.targets import path_request
 
-    clips = {}
-    for item in clip or []:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise OptionError(f"--clip {item!r} is not of the form PLAYER=C")
-        clips[name.strip()] = float(parse_number(value))
-    nn_game, start_omega, end_omegas = resolve_path_states(start, ends, game, **neural_options(device, dtype))
-    for name in clips:
-        if name not in nn_game.player_names:
-            raise OptionError(f"--clip names unknown player {name!r} (players: {', '.join(nn_game.player_names)})")
-    total = points * len(end_omegas)
+    states = path_request(start, ends, game, clip, device=device, dtype=dtype)
+    total = points * len(states.ends)
     with render.progress_bar("path-angle: alpha points", console(stderr=True), total) as advance:
-        result = path_angle(nn_game, start_omega, end_omegas, a=alpha_range[0], b=alpha_range[1],
-                            points=points, chunk=chunk, clip=clips, progress=advance)
+        result = path_angle(states.game, states.start, states.ends, a=alpha_range[0], b=alpha_range[1],
+                            points=points, chunk=chunk, clip=states.clip, progress=advance)
     if plot:
         more = f" and {len(ends) - 1} more end states" if len(ends) > 1 else ""
         save_path_angle_plot(result, plot, f"path-angle: {start} -> {ends[0]}{more}")
     if as_json:
-        emit_json(result.to_dict())
+        emit_json(path_angle_document(result))
     else:
         render.print_path_angle(result, console())
 
 
-# --- neural training commands (issue 5: neural train, neural train-classifier) -------------
+# --- neural training commands: neural train, neural train-classifier ----------------------
 
-TRAIN_DATASETS = ("mog", "mnist", "cifar10")
 DATA_DIR_HELP = ("The directory that holds the data set's files themselves, not a folder above "
                  "them (MNIST: its four IDX files; CIFAR10: data_batch_1 ... data_batch_5); "
                  "--download puts them there")
@@ -596,7 +430,7 @@ def neural_train(
                                   "and verify their checksums."),
     out: str = typer.Option(None, help="Run directory (default: runs/<preset>-<time>)."),
     resume: str = typer.Option(None, help="Continue the run in this directory."),
-    device: str = typer.Option(None, help="cpu or cuda[:i] (default: cuda when available)."),
+    device: str = typer.Option(None, help="cpu, cuda or cuda:N (default: cuda when available)."),
     classifier: str = typer.Option(None, help="MNIST LeNet for the Inception Score "
                                    "(default: DATA_DIR/lenet_mnist.pt when present)."),
     inception: str = typer.Option(None, help="TorchScript Inception network for CIFAR10 "
@@ -606,10 +440,6 @@ def neural_train(
     """Train a GAN of the paper's appendix C; checkpoints go to the run directory.
 
     Launch under `torchrun --nproc-per-node N` for data-parallel training."""
-    from gametheory.errors import OptionError
-
-    if dataset not in TRAIN_DATASETS:
-        raise OptionError(f"unknown data set {dataset!r}; choose one of {', '.join(TRAIN_DATASETS)}")
     from neural.training.launch import launch_training
     from neural.render.training import RichReporter
 
@@ -646,7 +476,7 @@ def neural_train_classifier(
     out: str = typer.Option(None, help="Weights file (default: DATA_DIR/lenet_mnist.pt)."),
     epochs: int = typer.Option(3, min=1, help="Training epochs."),
     seed: int = typer.Option(0, help="Random seed."),
-    device: str = typer.Option(None, help="cpu or cuda (default: cuda when available)."),
+    device: str = typer.Option(None, help="cpu, cuda or cuda:N (default: cuda when available)."),
 ) -> None:
     """Train the LeNet classifier used for the MNIST Inception Score; reports test accuracy."""
     from gametheory.errors import OptionError
@@ -656,13 +486,14 @@ def neural_train_classifier(
     from neural.training.data import data_directory
     from neural.training.data import download as fetch_data
     from neural.training.classifier import train_mnist_classifier
-    from neural.training.launch import choose_device
+    from neural.devices import parse_device
 
+    chosen = parse_device(device)
     data_dir = data_directory("mnist", data_dir)
     if download:
         fetch_data("mnist", data_dir)
     summary = train_mnist_classifier(
-        data_dir, out, epochs=epochs, seed=seed, device=choose_device(device),
+        data_dir, out, epochs=epochs, seed=seed, device=chosen,
         progress=lambda epoch, loss: typer.echo(f"epoch {epoch}: training loss {loss:.4f}"))
     typer.echo(f"test accuracy {summary['test_accuracy']:.4f}; saved to {summary['path']}")
 

@@ -8,6 +8,9 @@
   exactly one.
 - Path-angle states for symbolic games are point strings ``NAME=VALUE,NAME=VALUE,...``.
 
+Devices and dtypes may be given as option strings (``neural.devices``). Also here: the block
+``neural eigs`` analyses (J or a player's Hessian) and the players a path-angle clips.
+
 A TARGET that is none of these is an error naming the closest built-in games and entries of
 the directory it points into (a mistyped run directory is not "an unknown game").
 """
@@ -23,6 +26,7 @@ import sympy as sp
 import torch
 
 from gametheory.errors import OptionError, PointError, UnknownGameError
+from neural.devices import parse_device, parse_dtype
 from neural.game import NeuralGame
 
 
@@ -95,9 +99,15 @@ def _symbolic_point(game, points: Sequence[str] | None):
     raise PointError(f"{game.name} has {what}: choose the state with --point NAME=VALUE")
 
 
+def _device_and_dtype(device, dtype) -> tuple[torch.device | None, torch.dtype | None]:
+    """Option strings parsed (None stays None: the checkpoint's or the game's own)."""
+    return (None if device is None else parse_device(device)), parse_dtype(dtype)
+
+
 def resolve_target(target: str, points: Sequence[str] | None = None, *, device=None,
-                   dtype: torch.dtype | None = None) -> Target:
+                   dtype: torch.dtype | str | None = None) -> Target:
     """A checkpoint, or a symbolic game at ``--point`` (see module docstring)."""
+    device, dtype = _device_and_dtype(device, dtype)
     if not _exists(target) and not target.endswith(".toml"):
         raise no_such_target(target)
     if is_checkpoint(target):
@@ -115,14 +125,64 @@ def resolve_target(target: str, points: Sequence[str] | None = None, *, device=N
     return Target(game, f"{symbolic.name} at {values} ({source})", "symbolic")
 
 
+def block_operator(game: NeuralGame, block: str):
+    """The operator ``neural eigs --block`` analyses: ``game``: the Jacobian J; a player's
+    name: that player's Hessian of its own loss (a diagonal block of J)."""
+    from neural.operators import spectrum_operator
+
+    if block == "game":
+        return spectrum_operator(game)
+    if block in game.player_names:
+        return spectrum_operator(game, player=block)
+    raise OptionError(f"--block must be game or a player ({', '.join(game.player_names)}), got {block!r}")
+
+
+def parse_clips(items: Sequence[str] | None) -> dict[str, float]:
+    """``--clip PLAYER=C`` items as ``{player: C}`` (the players are checked against a game
+    by :func:`path_request`)."""
+    from gametheory.parsing import parse_number
+
+    clips = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise OptionError(f"--clip {item!r} is not of the form PLAYER=C")
+        clips[name.strip()] = float(parse_number(value))
+    return clips
+
+
+@dataclass(frozen=True)
+class PathRequest:
+    """What a path-angle command analyses: the game, the start and end states, the clipping."""
+
+    game: NeuralGame
+    start: torch.Tensor
+    ends: list[torch.Tensor]
+    clip: dict[str, float]
+
+
+def path_request(start: str, ends: Sequence[str], game_name: str | None = None,
+                 clip: Sequence[str] | None = None, *, device=None,
+                 dtype: torch.dtype | str | None = None) -> PathRequest:
+    """The states of :func:`resolve_path_states` with the ``--clip PLAYER=C`` items parsed and
+    checked against the game's players."""
+    clips = parse_clips(clip)
+    game, start_omega, end_omegas = resolve_path_states(start, ends, game_name, device=device, dtype=dtype)
+    for name in clips:
+        if name not in game.player_names:
+            raise OptionError(f"--clip names unknown player {name!r} (players: {', '.join(game.player_names)})")
+    return PathRequest(game, start_omega, end_omegas, clips)
+
+
 def resolve_path_states(start: str, ends: Sequence[str], game_name: str | None = None, *,
-                        device=None, dtype: torch.dtype | None = None
+                        device=None, dtype: torch.dtype | str | None = None
                         ) -> tuple[NeuralGame, torch.Tensor, list[torch.Tensor]]:
     """The game and the start/end states of a path-angle request.
 
     With ``game_name`` (a built-in game or game file) START and END are point strings
     ``NAME=VALUE,...``; otherwise they are checkpoints of one run (the game, its loss and
     evaluation batch, come from START)."""
+    device, dtype = _device_and_dtype(device, dtype)
     if game_name is not None:
         from gametheory import parsing, resolve_game
         from neural.bridge import compile_game, point_vector

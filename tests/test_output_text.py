@@ -6,7 +6,8 @@ import pytest
 import sympy as sp
 from typer.testing import CliRunner
 
-from cli import app, finite_json
+from cli import app
+from gametheory.render.documents import finite
 from support.cli_checks import imported_after
 
 NARROW = {"COLUMNS": "40"}
@@ -99,10 +100,10 @@ def test_neural_label_prints_verbatim(tmp_path):
     assert "br[a]ck[ets] at x=0, y=0" in result.stdout
 
 
-def test_finite_json_replaces_every_non_finite_number():
+def test_finite_replaces_every_non_finite_number():
     found = []
     document = {"a": [1.0, float("nan"), (float("inf"), 2)], "b": {"c": -float("inf"), "d": "inf"}}
-    assert finite_json(document, "$", found) == {"a": [1.0, None, [None, 2]], "b": {"c": None, "d": "inf"}}
+    assert finite(document, "$", found) == {"a": [1.0, None, [None, 2]], "b": {"c": None, "d": "inf"}}
     assert found == ["$.a[1]: nan", "$.a[2][0]: inf", "$.b.c: -inf"]
 
 

@@ -1,5 +1,6 @@
-"""Rendering of game-dynamics results (step-size analyses, regions, simulations): JSON
-documents and rich text. Rendering never recomputes: it reads the frozen results."""
+"""Rendering of game-dynamics results (step-size analyses, regions, simulations) as rich text
+(their JSON documents: :mod:`gametheory.render.documents`). Rendering never recomputes: it
+reads the frozen results."""
 from __future__ import annotations
 
 import sympy as sp
@@ -10,32 +11,6 @@ from ..dynamics.simulate import Trajectory
 from ..dynamics.methods import Method
 from ..dynamics.regions import Region
 from .text import add_point_column, escape, point_label
-
-
-def _plain_simgd(method: Method) -> bool:
-    return method.name == "simgd" and method.ratio == 1
-
-
-def stepsize_document(base: dict, report: GameReport, method: Method, analyses: list[StepAnalysis | None]) -> dict:
-    """The ``stepsize --json`` document of the symbolic layer (``base``), each point extended by
-    the method's analysis; ``max_step_size`` becomes the upper end of the stable interval."""
-    entries = base["stationary_points"]
-    for entry, analysis in zip(entries, analyses):
-        entry["method"] = method.label
-        if analysis is None:
-            entry.update({"stable_interval": None, "optimal_step_size": None, "optimal_spectral_radius": None})
-            continue
-        entry.update(analysis.to_dict())
-        entry["method"] = method.label
-        if _plain_simgd(method):
-            continue  # Lemma 4 already fills max_step_size, its exact value and the binding eigenvalue
-        hi = analysis.stable_interval
-        entry["max_step_size"] = None if hi is None else hi[1]
-        exact = analysis.intervals_exact
-        entry["max_step_size_exact"] = sp.sstr(exact[0][1]) if exact else None
-        entry["binding_eigenvalue"] = None
-        entry["step_size_reason"] = analysis.how
-    return base
 
 
 def print_step_analyses(report: GameReport, method: Method, analyses: list[StepAnalysis | None], console) -> None:
@@ -76,11 +51,6 @@ def print_regions(report: GameReport, regions: list[dict[str, Region | str]], co
             console.print(f"  at ({point}) {escape(spec)} iff {escape(sp.sstr(region.condition))}{shown}",
                           soft_wrap=True)
             console.print(f"    [dim]{escape(region.note)}[/]")
-
-
-def simulation_document(game_name: str, params, runs: list[Trajectory], target) -> dict:
-    return {"game": game_name, "target": None if target is None else dict(zip([s.name for s in params], map(float, target))),
-            "runs": [r.to_dict(params) for r in runs]}
 
 
 def print_simulation(game_name: str, params, runs: list[Trajectory], target, console) -> None:

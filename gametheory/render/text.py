@@ -1,4 +1,5 @@
-"""Rendering of classification reports: rich text for people, JSON documents, LaTeX.
+"""Rendering of classification reports: rich text for people, LaTeX (JSON documents:
+:mod:`gametheory.render.documents`).
 
 Rendering never recomputes: it reads the frozen reports built in :mod:`gametheory.analysis.classify`.
 Rich text: every string from a game, a user or sympy goes through :func:`escape` (rich would
@@ -15,11 +16,6 @@ from rich.markup import escape as _rich_escape
 from ..analysis.classify import GameReport, PointReport
 from ..analysis.spectrum import poly_text
 
-STEPSIZE_KEYS = ("point", "point_float", "exact", "stationary", "stability", "stability_method", "eigenvalues",
-                 "max_step_size", "max_step_size_exact", "max_step_size_method", "binding_eigenvalue",
-                 "step_size_reason")
-
-
 def escape(text: str) -> str:
     """``text`` as rich markup that prints verbatim wherever it is placed. rich's ``escape``
     doubles one trailing backslash (so that it cannot escape a following tag), but rich halves
@@ -28,14 +24,6 @@ def escape(text: str) -> str:
     body = text.rstrip("\\")
     trailing = len(text) - len(body)
     return _rich_escape(body) + ("\\" * 2 * trailing + "[bold][/bold]" if trailing else "")
-
-
-def stepsize_dict(report: GameReport) -> dict:
-    """The ``gametheory stepsize --json`` document: the Lemma 4 analysis of every point."""
-    points = []
-    for entry in report.to_dict()["stationary_points"]:
-        points.append({k: entry[k] for k in STEPSIZE_KEYS} if "family" not in entry else entry)
-    return {"game": report.game.name, "stationary_points": points}
 
 
 def _complex(l: complex, digits: int = 4) -> str:

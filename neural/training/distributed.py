@@ -16,6 +16,8 @@ import os
 import torch
 import torch.distributed as dist
 
+from neural.devices import parse_device
+
 
 class DataParallel:
     """This process's place in an initialised process group."""
@@ -41,20 +43,22 @@ class DataParallel:
         dist.barrier()
 
 
-def from_environment(device: str | None = None) -> tuple[DataParallel | None, str | None]:
+def from_environment(device: str | torch.device | None = None) -> tuple[DataParallel | None, torch.device]:
     """(DataParallel, device) when launched by torchrun with WORLD_SIZE > 1, else (None,
-    device). Uses NCCL and one GPU per local rank on CUDA, gloo on CPU."""
+    device); ``device`` as :func:`neural.devices.parse_device` reads it. Uses NCCL and one GPU
+    per local rank on CUDA, gloo on CPU."""
+    device = parse_device(device)
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     if world_size <= 1:
         return None, device
-    use_cuda = (device or ("cuda" if torch.cuda.is_available() else "cpu")).startswith("cuda")
+    use_cuda = device.type == "cuda"
     if use_cuda:
         local_rank = int(os.environ.get("LOCAL_RANK", "0"))
         torch.cuda.set_device(local_rank)
-        device = f"cuda:{local_rank}"
+        device = torch.device("cuda", local_rank)
     if not dist.is_initialized():
         dist.init_process_group("nccl" if use_cuda else "gloo")
-    return DataParallel(dist.get_rank(), dist.get_world_size()), device or "cpu"
+    return DataParallel(dist.get_rank(), dist.get_world_size()), device
 
 
 def shutdown() -> None:

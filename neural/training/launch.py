@@ -1,5 +1,5 @@
 """One entry point from options to a finished (or interrupted) run, shared by the CLI and
-``torchrun``: device choice, data download, new run or resume, evaluators, process group."""
+``torchrun``: device (``neural.devices.parse_device``), data download, new run or resume, evaluators, process group."""
 from __future__ import annotations
 
 import os
@@ -9,24 +9,11 @@ from pathlib import Path
 import torch
 
 from gametheory.errors import OptionError
+from neural.devices import parse_device
 from neural.training import distributed as dist_tools
+from neural.training.config import DATASETS
 from neural.training.presets import DEFAULT_PRESET, resolve_config
 from neural.training.trainer import Trainer, resume_run, start_run
-
-
-def choose_device(device: str | None) -> str:
-    """``device`` checked (CUDA must exist when asked for), or CUDA when available, else CPU."""
-    if device is None:
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        parsed = torch.device(device)
-    except (RuntimeError, ValueError):
-        raise OptionError(f"unknown device {device!r} (try cpu or cuda)") from None
-    if parsed.type == "cuda" and not torch.cuda.is_available():
-        raise OptionError(f"--device {device}: CUDA is not available on this machine")
-    if parsed.type not in ("cpu", "cuda"):
-        raise OptionError(f"--device {device}: only cpu and cuda are supported")
-    return device
 
 
 def _attach_evaluator(trainer: Trainer, classifier: str | None, inception: str | None
@@ -66,8 +53,10 @@ def launch_training(dataset: str, preset: str | None = None, overrides: dict | N
     """Train (or resume) a run and return the trainer's summary. Under ``torchrun`` with
     WORLD_SIZE > 1 this joins the process group and trains data-parallel. ``notify(text)``
     receives one-line notes (e.g. why a metric is skipped)."""
+    if dataset not in DATASETS:
+        raise OptionError(f"unknown data set {dataset!r}; choose one of {', '.join(DATASETS)}")
     overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
-    distributed, device = dist_tools.from_environment(choose_device(device))
+    distributed, device = dist_tools.from_environment(parse_device(device))
     try:
         if resume is not None:
             if out is not None and Path(out) != Path(resume):
