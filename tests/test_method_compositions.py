@@ -123,7 +123,8 @@ def test_extragradient_with_momentum_on_bilinear_planted_radius():
     for step, b in ((0.5, -0.3), (0.5, 0.3), (0.2, -0.5)):
         a = step + 1j
         roots = np.roots([1, -(1 + b - step * a), b])
-        assert spectral_radius(Method("eg", h=step, beta=b), j, game.slices) == pytest.approx(max(abs(roots)), rel=1e-12)
+        radius = spectral_radius(Method("eg", h=step, beta=b), j, game.slices)
+        assert radius == pytest.approx(max(abs(roots)), rel=1e-12)
 
 
 def test_names_aliases_and_compositions():

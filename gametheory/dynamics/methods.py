@@ -30,11 +30,11 @@ linear, and applying it to the columns of the identity gives its Jacobian at a s
 (:func:`update_jacobian`): exact when ``J`` and the hyper-parameters are sympy objects (numpy
 ``object`` arrays), floats otherwise. What each transformation does to that Jacobian follows:
 with ``A`` the Jacobian of the direction, consensus maps ``J`` to ``J + gamma J^T J``,
-extragradient ``A`` to ``A (I - H A)``; optimism and momentum give the block companion
-``omega_{t+1} = P omega_t + Q omega_{t-1}`` with ``P = I - 2 H A + beta I``, ``Q = H A - beta I``;
-in general, with ``c = 2`` under optimism (else 1) and ``A = L + U`` split into the blocks of
-players updated before (``L``, zero without alternation) and not before (``U``) each row's player,
-``(I + c H L) omega_{t+1} = (I - c H U + (c - 1) H L + beta I) omega_t + ((c - 1) H U - beta I) omega_{t-1}``.
+extragradient ``A`` to ``A (I - H A)``; then, with ``c = 2`` under optimism (else 1), ``beta = 0``
+without momentum, and ``A = L + U`` split into the blocks of players updated before (``L``, zero
+without alternation) and not before (``U``) each row's player, the update is the recursion
+``(I + c H L) omega_{t+1} = (I - c H U + (c - 1) H L + beta I) omega_t + ((c - 1) H U - beta I) omega_{t-1}``
+(a block companion matrix on ``z`` when optimism or momentum is present).
 """
 from __future__ import annotations
 
@@ -269,16 +269,16 @@ class Method:
         if not parts:  # plain SimGD with momentum or consensus is that named method
             parts = tuple(m for m, on in (("momentum", self.beta != 0), ("consensus", self.gamma != 0)) if on)
         kinds = {kind for part in parts for kind in COMPOSITIONS[part]}
-        kinds |= {Momentum} if self.beta != 0 else set()
-        kinds |= {Consensus} if self.gamma != 0 else set()
         if self.order is not None and Alternation not in kinds:
-            raise OptionError(f"a player order applies to alternating methods only (altgd, ...), not {'+'.join(parts) or 'simgd'}")
-        made = {TwoTimeScale: lambda: TwoTimeScale(self.ratio), Consensus: lambda: Consensus(self.gamma),
-                Extragradient: Extragradient, Alternation: lambda: Alternation(self.order), Optimism: Optimism,
-                Momentum: lambda: Momentum(self.beta)}
-        kinds |= {TwoTimeScale} if self.ratio != 1 else set()
+            raise OptionError(f"a player order applies to alternating methods only, not {'+'.join(parts) or 'simgd'}")
+        built = (TwoTimeScale(self.ratio) if self.ratio != 1 else None,
+                 Consensus(self.gamma) if Consensus in kinds or self.gamma != 0 else None,
+                 Extragradient() if Extragradient in kinds else None,
+                 Alternation(self.order) if Alternation in kinds else None,
+                 Optimism() if Optimism in kinds else None,
+                 Momentum(self.beta) if Momentum in kinds or self.beta != 0 else None)
         object.__setattr__(self, "name", "+".join(parts) or "simgd")
-        object.__setattr__(self, "transforms", tuple(made[k]() for k in made if k in kinds))
+        object.__setattr__(self, "transforms", tuple(t for t in built if t is not None))
 
     @property
     def memory(self) -> int:
@@ -290,10 +290,6 @@ class Method:
         """Whether this is the base update itself (SimGD, one step size)."""
         return not self.transforms
 
-    def has(self, kind: type) -> bool:
-        """Whether a transformation of this kind is part of the method."""
-        return any(isinstance(t, kind) for t in self.transforms)
-
     @property
     def label(self) -> str:
         """Short human label with the hyper-parameters that matter, e.g. ``altgd(beta=-1/2)``."""
@@ -302,7 +298,7 @@ class Method:
             extras.append(f"r={self.ratio}")
         if self.beta != 0:
             extras.append(f"beta={self.beta}")
-        if self.has(Consensus):
+        if any(isinstance(t, Consensus) for t in self.transforms):
             extras.append(f"gamma={self.gamma}")
         if self.order is not None:
             extras.append("order=" + ",".join(map(str, self.order)))
@@ -322,10 +318,11 @@ class Method:
         """Per-coordinate step sizes (sympy objects when ``exact``, floats otherwise)."""
         if self.h is None:
             raise OptionError(f"method {self.name} needs a step size h")
+        h = _value(self.h, exact)
         out = np.empty(dim, dtype=object if exact else float)
-        out[:] = _value(self.h, exact)
+        out[:] = h
         for t in self.transforms:
-            t.steps(out, _value(self.h, exact), slices, exact)
+            t.steps(out, h, slices, exact)
         return out
 
     def initial_state(self, omega: np.ndarray) -> np.ndarray:

@@ -225,7 +225,8 @@ def region_method(name: str, options: Mapping[str, object] | None = None) -> Met
         for part in name.split("+"):
             resolve_method(part, METHODS)
     except OptionError:
-        raise OptionError(f"unknown region {name!r} (regions: {', '.join(REGIONS)}; methods also joined by +)") from None
+        raise OptionError(f"unknown region {name!r} (regions: {', '.join(REGIONS)}; "
+                          "methods also joined by +)") from None
     return Method(name, **(options or {}))
 
 
