@@ -52,10 +52,11 @@ GAME_HELP = "A built-in game (see `gametheory list`) or a game file (*.toml)."
 POINT_HELP = "Analyse this point instead of searching for stationary points: NAME=VALUE, one per parameter."
 SET_HELP = "Override a constant of the game: NAME=VALUE (exact values such as 1/2 are kept exact)."
 # game-dynamics options, shared by stepsize, simulate and plot
-METHOD_HELP = "Training method: simgd, altgd, eg, ogd, momentum or consensus."
+METHOD_HELP = ("Training method: simgd, altgd, eg, ogd, momentum or consensus (aliases: gd, extragradient, "
+               "optimistic); compose with + (altgd+eg).")
 RATIO_HELP = "Step-size ratio r: players after the first step with r*h (two-time-scale, h_D = r h_G)."
-BETA_HELP = "Heavy-ball momentum beta in (-1, 1) (momentum; altgd: alternating momentum, Gidel et al. 2019b)."
-GAMMA_HELP = "Consensus weight gamma >= 0 (consensus: w = v + gamma J^T v)."
+BETA_HELP = "Heavy-ball momentum beta in (-1, 1), with any method (altgd: alternating momentum, Gidel et al. 2019b)."
+GAMMA_HELP = "Consensus weight gamma >= 0 (w = v + gamma J^T v), with any method."
 ORDER_HELP = "altgd player order, e.g. D,G (default: first to last)."
 
 
@@ -400,8 +401,8 @@ def neural_train(
                                "(default: mog-nsgan-eg, mnist-nsgan-extraadam, "
                                "cifar10-wgangp-extraadam)."),
     loss: str = typer.Option(None, help="nsgan, saturating, wgan (weight clipping) or wgangp."),
-    method: str = typer.Option(None, help="gd, extragradient, adam, extraadam or "
-                               "optimistic-adam."),
+    method: str = typer.Option(None, help="simgd, eg, ogd, adam, extraadam or optimistic-adam "
+                               "(aliases: gd, extragradient, optimistic)."),
     alternating: bool = typer.Option(None, "--alternating/--simultaneous",
                                      help="Generator steps after the discriminator "
                                      "(default: simultaneous)."),

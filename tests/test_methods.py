@@ -88,11 +88,12 @@ def test_update_maps_fix_stationary_points():
     (dict(name="simgd", h=0.0), "step size h"),
     (dict(name="momentum", h=0.1, beta=1.0), "beta"),
     (dict(name="momentum", h=0.1, beta=-1.5), "beta"),
-    (dict(name="eg", h=0.1, beta=0.5), "beta applies"),
-    (dict(name="simgd", h=0.1, gamma=1), "gamma applies"),
+    (dict(name="eg", h=0.1, order=(1, 0)), "alternating methods only"),
+    (dict(name="eg+altgd+eg", h=0.1), "eg more than once"),
     (dict(name="consensus", h=0.1, gamma=-1), "gamma"),
     (dict(name="simgd", h=0.1, ratio=0), "ratio"),
     (dict(name="adam", h=0.1), "unknown method"),
+    (dict(name="eg+adam", h=0.1), "unknown method 'adam'"),
 ])
 def test_bad_hyper_parameters_raise_option_errors(kwargs, message):
     with pytest.raises(OptionError, match=message):

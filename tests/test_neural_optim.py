@@ -5,8 +5,8 @@ import torch
 from torch import nn
 
 from gametheory.errors import OptionError
-from neural.training.optim import (GD, Adam, ExtraAdam, Extragradient, OptimisticAdam, ParameterAverage,
-                                   fill_game_gradients, make_optimizer, player_groups)
+from neural.training.optim import (GD, METHODS, Adam, ExtraAdam, Extragradient, OptimisticAdam, OptimisticGD,
+                                   ParameterAverage, fill_game_gradients, make_optimizer, player_groups)
 
 
 class Scalar(nn.Module):
@@ -109,6 +109,60 @@ def test_optimistic_adam_uses_twice_the_new_minus_the_old_direction():
     assert point(players) == pytest.approx([0.8 - 0.1, 1.2 + 0.1])
 
 
+def test_optimistic_gd_one_step_values():
+    players, closure = bilinear()
+    opt = OptimisticGD(player_groups(players, {"x": 0.1, "y": 0.1}))
+    opt.step(closure())  # v = (1, -1), d_{-1} = 0: the first step is 2 lr v
+    assert point(players) == pytest.approx([0.8, 1.2])
+    opt.step(closure())  # v = (1.2, -0.8): 2 v - (1, -1) = (1.4, -0.6)
+    assert point(players) == pytest.approx([0.8 - 0.14, 1.2 + 0.06])
+
+
+@pytest.mark.parametrize("name", ["simgd", "eg", "ogd"])
+def test_optimisers_iterate_the_symbolic_update_maps(name):
+    """The same method name in both layers: on the bilinear game v = (y, -x) the optimiser's
+    iterates are the symbolic map's (ogd from its second step: the optimiser starts with
+    d_{-1} = 0, so the map starts at the state (omega_1, omega_0))."""
+    import numpy as np
+
+    from gametheory.dynamics.methods import Field, Method
+
+    players, closure = bilinear(1.0, 0.5)
+    opt = make_optimizer(name, player_groups(players, {"x": 0.1, "y": 0.1}))
+    opt.step(closure())
+    method = Method(name, h=0.1)
+    field = Field.linear(np.array([[0.0, 1.0], [-1.0, 0.0]]), (slice(0, 1), slice(1, 2)))
+    start = np.array([1.0, 0.5])
+    z = np.concatenate([point(players), start]) if name == "ogd" else method.step(field, start)
+    for _ in range(30):
+        opt.step(closure())
+        z = method.step(field, z)
+        assert point(players) == pytest.approx(list(z[:2]), rel=1e-12, abs=1e-14)
+
+
+def test_method_names_and_aliases():
+    assert METHODS == ("simgd", "eg", "ogd", "adam", "extraadam", "optimistic-adam")
+    players, _ = bilinear()
+    kinds = {name: type(make_optimizer(name, player_groups(players, {"x": 0.1, "y": 0.1})))
+             for name in ("gd", "simgd", "extragradient", "eg", "optimistic", "ogd", "adam", "extraadam",
+                          "eg-adam", "optimistic-adam", "ogd-adam")}
+    assert kinds == {"gd": GD, "simgd": GD, "extragradient": Extragradient, "eg": Extragradient,
+                     "optimistic": OptimisticGD, "ogd": OptimisticGD, "adam": Adam, "extraadam": ExtraAdam,
+                     "eg-adam": ExtraAdam, "optimistic-adam": OptimisticAdam, "ogd-adam": OptimisticAdam}
+    with pytest.raises(OptionError, match="unknown method 'altgd'; choose one of simgd, eg, ogd, adam, "
+                                          "extraadam, optimistic-adam"):
+        make_optimizer("altgd", player_groups(players, {"x": 0.1, "y": 0.1}))
+
+
+def test_config_keeps_the_name_given_and_accepts_aliases():
+    from neural.training.config import TrainConfig
+
+    for name in ("extragradient", "eg", "gd", "optimistic-adam", "ogd"):
+        assert TrainConfig(method=name).validate().method == name
+    with pytest.raises(OptionError, match="unknown method 'sgd'; choose one of simgd, eg, ogd"):
+        TrainConfig(method="sgd").validate()
+
+
 def test_weight_clipping_projects_after_every_update():
     players, closure = bilinear(0.5, 0.5)
     groups = player_groups(players, {"x": 1.0, "y": 1.0}, clip={"y": 0.3})
@@ -134,7 +188,6 @@ def test_parameter_averages():
         average.update()
     assert average.uniform["p"][0].item() == pytest.approx(3.0)
     assert average.ema["p"][0].item() == pytest.approx(0.5 * (0.5 * 1 + 0.5 * 2) + 0.5 * 6)
-    assert average.averaged_state_dict("p", "uniform")["w"].item() == pytest.approx(3.0)
     restored = ParameterAverage({"p": Scalar(0.0)}, beta=0.9)
     restored.load_state_dict(average.state_dict())
     assert restored.count == 3 and restored.ema["p"][0].item() == pytest.approx(3.75)

@@ -243,10 +243,10 @@ def analyse_steps(method: Method, jacobian, slices: Sequence[slice], exact: bool
 
 
 def per_eigenvalue(method: Method) -> bool:
-    """Whether the update map's spectrum is a function of J's eigenvalues one by one: true for
-    simgd, eg, ogd, momentum with one step size for all players; false for altgd, consensus
-    (``J^T J`` mixes eigenvectors) and two time scales."""
-    return method.name in ("simgd", "eg", "ogd", "momentum") and method.ratio == 1
+    """Whether the update map's spectrum is a function of J's eigenvalues one by one: true when
+    every transformation keeps it so (extragradient, optimism, momentum), false with
+    alternation, consensus (``J^T J`` mixes eigenvectors) or two time scales."""
+    return all(t.spectral for t in method.transforms)
 
 
 def eigenvalue_radius_map(method: Method, re: np.ndarray, im: np.ndarray) -> np.ndarray | None:
@@ -287,7 +287,7 @@ def lemma4_steps(method: Method, point, slices: Sequence[slice]) -> StepAnalysis
 def analyse_report(report, method: Method) -> list[StepAnalysis | None]:
     """:func:`analyse_steps` at every point of a :class:`~gametheory.analysis.classify.GameReport`
     (None for points that are not stationary); plain SimGD reads Lemma 4 off the report."""
-    if method.name == "simgd" and method.ratio == 1:
+    if method.plain:
         return [lemma4_steps(method, p, report.game.slices) if p.stationary else None
                 for p in report.points]
     return [analyse_steps(method, p.jacobian, report.game.slices) if p.stationary else None for p in report.points]

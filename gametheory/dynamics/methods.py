@@ -1,24 +1,40 @@
-"""Training methods as pure update maps on the joint state (descent convention, docs/design.md).
+"""Training methods as pure update maps on the joint state, each a composition of transformations
+of one base update (descent convention, docs/design.md).
 
-Every method maps a state ``z`` to the next one. Methods with memory (optimistic GD, heavy-ball
-momentum) act on the augmented state ``z = (omega_t, omega_{t-1})`` (Gidel et al. 2019b);
-the others on ``z = omega_t``. Player ``i`` steps with ``h_i = h`` for the first player and
-``h_i = r * h`` for every later one (two-time-scale: ``h_G = h``, ``h_D = r h``); ``H`` below is
-the diagonal matrix of these per-coordinate steps.
+The base update is the simultaneous gradient step ``omega <- omega - H v(omega)``, ``H`` the
+diagonal matrix of per-coordinate step sizes (``h`` for every player). Each transformation acts at
+its own place in that update, so any set of them composes and the order they are listed in does
+not matter:
 
-- ``simgd``: ``omega <- omega - H v(omega)``;
-- ``altgd``: players update in turn (``order``, default first to last), each seeing the
-  players already updated; with ``beta != 0`` each player adds heavy-ball momentum
-  ``beta (theta_t - theta_{t-1})`` (alternating negative momentum, Gidel et al. 2019b);
-- ``eg`` (extragradient, Korpelevich): ``omega <- omega - H v(omega - H v(omega))``;
-- ``ogd`` (optimistic GD, Daskalakis et al. 2018): ``omega <- omega - 2 H v(omega_t) + H v(omega_{t-1})``;
-- ``momentum`` (simultaneous heavy ball): ``omega <- omega - H v(omega) + beta (omega_t - omega_{t-1})``;
-- ``consensus`` (Mescheder et al. 2017): ``omega <- omega - H w``, ``w = v + gamma J^T v``.
+- :class:`TwoTimeScale` ``r``: every player after the first steps with ``r h`` (``h_G = h``, ``h_D = r h``);
+- :class:`Consensus` ``gamma`` (Mescheder et al. 2017): the field becomes ``w = v + gamma J^T v``;
+- :class:`Extragradient` (Korpelevich): the direction at ``y`` looks ahead, ``d(y) = w(y - H w(y))``;
+- :class:`Alternation` ``order``: players update in turn, each seeing the players already updated
+  (its direction is taken at that mixed state);
+- :class:`Optimism` (Daskalakis et al. 2018): the step reuses the past direction,
+  ``-H (2 d_t - d_{t-1})``, where ``d_{t-1}`` is the direction the player used at the previous
+  update (with alternation: at that update's mixed state);
+- :class:`Momentum` ``beta`` (heavy ball; negative momentum for ``beta < 0``, Gidel et al. 2019b):
+  ``+ beta (omega_t - omega_{t-1})``.
+
+Optimism and momentum need the previous iterate: such methods act on the augmented state
+``z = (omega_t, omega_{t-1})``, started at ``(omega_0, omega_0)``; the others on ``z = omega_t``.
+The named methods are short compositions (:data:`COMPOSITIONS`): ``simgd`` is the base, ``altgd``,
+``eg``, ``ogd``, ``momentum`` and ``consensus`` add one transformation each; names join with
+``+`` (``altgd+eg``), the option ``beta`` adds momentum to any of them, ``gamma`` consensus,
+``ratio`` two time scales; plain ``simgd`` with ``beta`` or ``gamma`` is named ``momentum`` or
+``consensus``.
 
 The maps are written once over numpy arrays. With a linear field ``v(x) = J x`` every map is
-linear, and applying it to the columns of the identity gives its Jacobian at a stationary
-point (:func:`update_jacobian` below): exact when ``J`` and the hyper-parameters
-are sympy objects (numpy ``object`` arrays), floats otherwise.
+linear, and applying it to the columns of the identity gives its Jacobian at a stationary point
+(:func:`update_jacobian`): exact when ``J`` and the hyper-parameters are sympy objects (numpy
+``object`` arrays), floats otherwise. What each transformation does to that Jacobian follows:
+with ``A`` the Jacobian of the direction, consensus maps ``J`` to ``J + gamma J^T J``,
+extragradient ``A`` to ``A (I - H A)``; then, with ``c = 2`` under optimism (else 1), ``beta = 0``
+without momentum, and ``A = L + U`` split into the blocks of players updated before (``L``, zero
+without alternation) and not before (``U``) each row's player, the update is the recursion
+``(I + c H L) omega_{t+1} = (I - c H U + (c - 1) H L + beta I) omega_t + ((c - 1) H U - beta I) omega_{t-1}``
+(a block companion matrix on ``z`` when optimism or momentum is present).
 """
 from __future__ import annotations
 
@@ -30,9 +46,7 @@ import sympy as sp
 
 from ..errors import OptionError
 from ..game import Game
-
-METHODS = ("simgd", "altgd", "eg", "ogd", "momentum", "consensus")
-"""Method names, as the CLI spells them."""
+from .vocabulary import NAMES, resolve_method
 
 
 @dataclass(frozen=True)
@@ -92,12 +106,150 @@ def _check(name: str, value, low, high, low_open: bool, high_open: bool) -> None
         raise OptionError(f"{name} must lie in {lo}, {hi}, got {value}")
 
 
+def _value(x, exact: bool):
+    """A hyper-parameter as the state's arithmetic needs it: as given (exact) or a float."""
+    return x if exact else float(x)
+
+
+@dataclass
+class Sweep:
+    """One update in progress: the state ``x = omega_t`` and ``prev = omega_{t-1}``, the mixed
+    states ``now`` (players updated so far at their new values) and ``past`` (the same mix one
+    update earlier), the per-coordinate steps ``hv`` and the direction ``d``."""
+
+    x: np.ndarray
+    prev: np.ndarray
+    now: np.ndarray
+    past: np.ndarray
+    hv: np.ndarray
+    d: Callable[[np.ndarray], np.ndarray]
+    exact: bool
+
+
+class Transform:
+    """A transformation of the base update ``omega <- omega - H v(omega)``; each hook leaves the
+    update as it is unless a subclass overrides it."""
+
+    memory = False  # whether it needs omega_{t-1}
+    spectral = True  # whether the update map's spectrum stays a function of J's eigenvalues one by one
+
+    def steps(self, out: np.ndarray, h, slices: Sequence[slice], exact: bool) -> None:
+        """Change the per-coordinate step sizes ``out`` in place."""
+
+    def direction(self, d, f: Field, hv: np.ndarray, exact: bool):
+        """The direction ``y -> d(y)`` the update steps along (at first the field ``v``)."""
+        return d
+
+    def blocks(self, blocks: tuple, slices: Sequence[slice]) -> tuple:
+        """The coordinate blocks updated one after the other (at first: all at once)."""
+        return blocks
+
+    def scale(self, g: np.ndarray) -> np.ndarray:
+        """The direction a block steps along, from ``d`` at the current mixed state."""
+        return g
+
+    def correct(self, new: np.ndarray, sweep: Sweep, sl: slice) -> np.ndarray:
+        """A block's new value, from ``omega_t - H g`` on that block."""
+        return new
+
+
+@dataclass(frozen=True)
+class TwoTimeScale(Transform):
+    """Every player after the first steps with ``r h``."""
+
+    ratio: object
+    spectral = False
+
+    def steps(self, out, h, slices, exact):
+        for sl in slices[1:]:
+            out[sl] = h * _value(self.ratio, exact)
+
+
+@dataclass(frozen=True)
+class Consensus(Transform):
+    """The field ``v`` becomes ``w = v + gamma J^T v``."""
+
+    gamma: object
+    spectral = False
+
+    def direction(self, d, f, hv, exact):
+        gamma = _value(self.gamma, exact)
+
+        def w(x):
+            g = d(x)
+            return g + gamma * f.jac_t(x, g)
+
+        return w
+
+
+@dataclass(frozen=True)
+class Extragradient(Transform):
+    """The direction at ``y`` is taken at the look-ahead point: ``d(y - H d(y))``."""
+
+    def direction(self, d, f, hv, exact):
+        return lambda y: d(y - hv * d(y))
+
+
+@dataclass(frozen=True)
+class Alternation(Transform):
+    """Players update in ``order`` (default first to last), each seeing those updated before it."""
+
+    order: tuple[int, ...] | None = None
+    spectral = False
+
+    def blocks(self, blocks, slices):
+        return tuple(slices[i] for i in (self.order if self.order is not None else range(len(slices))))
+
+
+@dataclass(frozen=True)
+class Optimism(Transform):
+    """The step is ``-H (2 d_t - d_{t-1})``, ``d_{t-1}`` taken at the previous update's mixed state."""
+
+    memory = True
+
+    def scale(self, g):
+        return 2 * g
+
+    def correct(self, new, sweep, sl):
+        return new + sweep.hv[sl] * sweep.d(sweep.past)[sl]
+
+
+@dataclass(frozen=True)
+class Momentum(Transform):
+    """Heavy ball: the step adds ``beta (omega_t - omega_{t-1})``."""
+
+    beta: object
+    memory = True
+
+    def correct(self, new, sweep, sl):
+        return new + _value(self.beta, sweep.exact) * (sweep.x[sl] - sweep.prev[sl])
+
+
+METHODS = tuple(n.name for n in NAMES if n.direction == "gradient")
+"""Method names of this layer, as the CLI spells them (aliases: :mod:`gametheory.dynamics.vocabulary`)."""
+
+COMPOSITIONS = {"simgd": (), "altgd": (Alternation,), "eg": (Extragradient,), "ogd": (Optimism,),
+                "momentum": (Momentum,), "consensus": (Consensus,)}
+"""Each named method as the transformations it adds to the base update (hyper-parameters from the Method)."""
+
+
+def _parts(name: str) -> tuple[str, ...]:
+    """The canonical named methods in ``name`` (``"eg+altgd"``), in :data:`METHODS` order, without the base."""
+    parts = [resolve_method(part, METHODS) for part in str(name).split("+")]
+    twice = sorted({p for p in parts if parts.count(p) > 1})
+    if twice:
+        raise OptionError(f"method {name!r} names {', '.join(twice)} more than once")
+    return tuple(m for m in METHODS if m in parts and m != "simgd")
+
+
 @dataclass(frozen=True)
 class Method:
-    """A training method and its hyper-parameters; ``step`` is its update map.
+    """A training method and its hyper-parameters; ``step`` is its update map, built from
+    ``transforms``.
 
-    ``h`` may be a sympy symbol (for symbolic update-map Jacobians) or None (a template whose
-    step size is chosen later, :meth:`with_step`).
+    ``name`` is a method of :data:`METHODS`, an alias, or several joined by ``+``; it is stored
+    canonically. ``h`` may be a sympy symbol (for symbolic update-map Jacobians) or None (a template
+    whose step size is chosen later, :meth:`with_step`).
     """
 
     name: str
@@ -106,25 +258,37 @@ class Method:
     beta: object = 0
     gamma: object = 0
     order: tuple[int, ...] | None = field(default=None)
+    transforms: tuple[Transform, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        if self.name not in METHODS:
-            raise OptionError(f"unknown method {self.name!r} (methods: {', '.join(METHODS)})")
+        parts = _parts(self.name)
         _check("step size h", self.h, 0, None, True, False)
         _check("step-size ratio r", self.ratio, 0, None, True, False)
         _check("momentum beta", self.beta, -1, 1, True, True)
         _check("consensus gamma", self.gamma, 0, None, False, False)
-        if self.beta != 0 and self.name not in ("momentum", "altgd"):
-            raise OptionError(f"beta applies to momentum and altgd only, not {self.name}")
-        if self.gamma != 0 and self.name != "consensus":
-            raise OptionError(f"gamma applies to consensus only, not {self.name}")
-        if self.order is not None and self.name != "altgd":
-            raise OptionError(f"a player order applies to altgd only, not {self.name}")
+        if not parts:  # plain SimGD with momentum or consensus is that named method
+            parts = tuple(m for m, on in (("momentum", self.beta != 0), ("consensus", self.gamma != 0)) if on)
+        kinds = {kind for part in parts for kind in COMPOSITIONS[part]}
+        if self.order is not None and Alternation not in kinds:
+            raise OptionError(f"a player order applies to alternating methods only, not {'+'.join(parts) or 'simgd'}")
+        built = (TwoTimeScale(self.ratio) if self.ratio != 1 else None,
+                 Consensus(self.gamma) if Consensus in kinds or self.gamma != 0 else None,
+                 Extragradient() if Extragradient in kinds else None,
+                 Alternation(self.order) if Alternation in kinds else None,
+                 Optimism() if Optimism in kinds else None,
+                 Momentum(self.beta) if Momentum in kinds or self.beta != 0 else None)
+        object.__setattr__(self, "name", "+".join(parts) or "simgd")
+        object.__setattr__(self, "transforms", tuple(t for t in built if t is not None))
 
     @property
     def memory(self) -> int:
         """1 for maps on omega_t, 2 for maps on the augmented state (omega_t, omega_{t-1})."""
-        return 2 if self.name in ("ogd", "momentum") or (self.name == "altgd" and self.beta != 0) else 1
+        return 2 if any(t.memory for t in self.transforms) else 1
+
+    @property
+    def plain(self) -> bool:
+        """Whether this is the base update itself (SimGD, one step size)."""
+        return not self.transforms
 
     @property
     def label(self) -> str:
@@ -132,9 +296,9 @@ class Method:
         extras = []
         if self.ratio != 1:
             extras.append(f"r={self.ratio}")
-        if self.name in ("momentum", "altgd") and self.beta != 0:
+        if self.beta != 0:
             extras.append(f"beta={self.beta}")
-        if self.name == "consensus":
+        if any(isinstance(t, Consensus) for t in self.transforms):
             extras.append(f"gamma={self.gamma}")
         if self.order is not None:
             extras.append("order=" + ",".join(map(str, self.order)))
@@ -151,14 +315,14 @@ class Method:
 
     # --- the update map ---------------------------------------------------------------------
     def steps(self, slices: Sequence[slice], dim: int, exact: bool = False) -> np.ndarray:
-        """Per-coordinate step sizes: ``h`` for the first player, ``r h`` for the others
-        (sympy objects when ``exact``, floats otherwise)."""
+        """Per-coordinate step sizes (sympy objects when ``exact``, floats otherwise)."""
         if self.h is None:
             raise OptionError(f"method {self.name} needs a step size h")
-        h, r = (self.h, self.ratio) if exact else (float(self.h), float(self.ratio))
+        h = _value(self.h, exact)
         out = np.empty(dim, dtype=object if exact else float)
-        for i, sl in enumerate(slices):
-            out[sl] = h if i == 0 else h * r
+        out[:] = h
+        for t in self.transforms:
+            t.steps(out, h, slices, exact)
         return out
 
     def initial_state(self, omega: np.ndarray) -> np.ndarray:
@@ -167,33 +331,30 @@ class Method:
         return np.concatenate([omega] * self.memory) if self.memory == 2 else omega.copy()
 
     def step(self, f: Field, z: np.ndarray) -> np.ndarray:
-        """One update of the state ``z`` (shape ``(memory*d,)`` or ``(memory*d, k)``)."""
+        """One update of the state ``z`` (shape ``(memory*d,)`` or ``(memory*d, k)``): each block
+        of coordinates (all of them at once unless alternating) moves to
+        ``omega_t - H g`` plus the transformations' corrections, ``g`` the direction there."""
         d = f.dim
         exact = z.dtype == object
-        beta, gamma = (self.beta, self.gamma) if exact else (float(self.beta), float(self.gamma))
         hv = self.steps(f.slices, d, exact).reshape((d,) + (1,) * (z.ndim - 1))
+        direction, blocks = f.v, (slice(None),)
+        for t in self.transforms:
+            direction = t.direction(direction, f, hv, exact)
+            blocks = t.blocks(blocks, f.slices)
         x, prev = z[:d], z[d:]
-        if self.name == "simgd":
-            return x - hv * f.v(x)
-        if self.name == "eg":
-            return x - hv * f.v(x - hv * f.v(x))
-        if self.name == "consensus":
-            g = f.v(x)
-            return x - hv * (g + gamma * f.jac_t(x, g))
-        if self.name == "ogd":
-            return np.concatenate([x - 2 * hv * f.v(x) + hv * f.v(prev), x])
-        if self.name == "momentum":
-            return np.concatenate([x - hv * f.v(x) + beta * (x - prev), x])
-        # altgd: players in turn, each seeing the players updated before it
-        y = x.copy()
-        order = self.order if self.order is not None else range(len(f.slices))
-        for i in order:
-            sl = f.slices[i]
-            new = x[sl] - hv[sl] * f.v(y)[sl]
-            if self.memory == 2:
-                new = new + beta * (x[sl] - prev[sl])
-            y[sl] = new
-        return np.concatenate([y, x]) if self.memory == 2 else y
+        memory = self.memory == 2
+        sweep = Sweep(x, prev, x.copy(), prev.copy(), hv, direction, exact)
+        for sl in blocks:
+            g = direction(sweep.now)[sl]
+            for t in self.transforms:
+                g = t.scale(g)
+            new = x[sl] - hv[sl] * g
+            for t in self.transforms:
+                new = t.correct(new, sweep, sl)
+            sweep.now[sl] = new
+            if memory:
+                sweep.past[sl] = x[sl]
+        return np.concatenate([sweep.now, x]) if memory else sweep.now
 
 
 def parse_order(text: str, game: Game) -> tuple[int, ...]:

@@ -27,12 +27,15 @@ from ..errors import GameError, OptionError, PointError
 from ..game import Game
 from ..parsing import parse_number
 from .methods import METHODS, Method, update_jacobian
+from .vocabulary import resolve_method
 
 S = sp.Symbol("s")
 Z = sp.Symbol("z")
 H = sp.Symbol("h", positive=True)
 R = sp.Symbol("r", positive=True)
-REGIONS = ("lssp", "dne", "simgd", "altgd", "eg", "ogd", "momentum", "consensus")
+PROPERTIES = ("lssp", "dne")
+REGIONS = PROPERTIES + METHODS
+"""Region names: a property of the point, or a method (any spelling; methods also joined by ``+``)."""
 
 
 def hurwitz_conditions(coeffs: Sequence[sp.Expr]) -> list[sp.Expr]:
@@ -215,16 +218,29 @@ def symbolic_point(game: Game, values: Mapping[sp.Symbol, sp.Expr], fixed: Mappi
                      "fix the constants with --set, or the region is out of reach")
 
 
+def region_method(name: str, options: Mapping[str, object] | None = None) -> Method:
+    """The method a region name stands for, with ``options``; an OptionError for a name that is
+    neither a property nor a method."""
+    try:
+        for part in name.split("+"):
+            resolve_method(part, METHODS)
+    except OptionError:
+        raise OptionError(f"unknown region {name!r} (regions: {', '.join(REGIONS)}; "
+                          "methods also joined by +)") from None
+    return Method(name, **(options or {}))
+
+
 def point_region(game: Game, point: Mapping[sp.Symbol, sp.Expr], name: str,
                  fixed: Mapping[sp.Symbol, object] | None = None, method=None) -> Region:
     """The region where ``point`` is an LSSP (``name="lssp"``), a DNE (``"dne"``), or where a
-    method converges locally (``name`` a method; ``method`` a :class:`Method` whose ``h`` and
-    ``ratio`` may be None/:data:`H` or :data:`R` to keep them as variables).
+    method converges locally (``name`` a method; ``method``, default ``Method(name)``, a
+    :class:`Method` whose ``h`` and ``ratio`` may be None/:data:`H` or :data:`R` to keep them as
+    variables).
 
     Variables: the game's constants not in ``fixed``, plus ``h`` and ``r`` when symbolic."""
     fixed = dict(fixed or {})
-    if name not in REGIONS:
-        raise OptionError(f"unknown region {name!r} (regions: {', '.join(REGIONS)})")
+    if name not in PROPERTIES:
+        method = method or region_method(name)
     unknown = [getattr(c, "name", str(c)) for c in fixed if c not in game.constants]
     if unknown:
         raise GameError(f"unknown constant(s) {', '.join(unknown)}")
@@ -240,9 +256,6 @@ def point_region(game: Game, point: Mapping[sp.Symbol, sp.Expr], name: str,
                       for c in sylvester_conditions(jacobian[game.slices[i], game.slices[i]])]
         what = "DNE (every player's Hessian is positive definite)"
     else:
-        method = method or Method(name)
-        if method.name != name:
-            raise OptionError(f"region {name!r} got a {method.name} method")
         if method.h is None:
             method = method.with_step(H)
         matrix = update_jacobian(method, jacobian, game.slices)
@@ -260,11 +273,11 @@ def point_region(game: Game, point: Mapping[sp.Symbol, sp.Expr], name: str,
 
 def parse_region(spec: str):
     """``NAME`` or ``NAME:key=value,...`` (keys h, ratio, beta, gamma; ``ratio=r`` keeps the
-    step-size ratio as a variable; no ``h`` keeps h as a variable) as ``(name, Method | None)``."""
+    step-size ratio as a variable; no ``h`` keeps h as a variable) as ``(name, Method | None)``;
+    a method's name comes back canonical."""
     name, _, rest = spec.partition(":")
     name = name.strip().lower()
-    if name not in REGIONS:
-        raise OptionError(f"unknown region {name!r} (regions: {', '.join(REGIONS)})")
+    method = None if name in PROPERTIES else region_method(name)
     options: dict[str, object] = {}
     for item in filter(None, (t.strip() for t in rest.split(","))):
         key, sep, value = item.partition("=")
@@ -272,11 +285,12 @@ def parse_region(spec: str):
         if not sep or key not in ("h", "ratio", "beta", "gamma"):
             raise OptionError(f"region option {item!r} is not one of h=, ratio=, beta=, gamma=")
         options[key] = R if key == "ratio" and value.strip() == "r" else parse_number(value.strip())
-    if name not in METHODS:
+    if method is None:
         if options:
             raise OptionError(f"region {name!r} takes no options")
         return name, None
-    return name, Method(name, **options)
+    method = Method(name, **options)
+    return method.name, method
 
 
 def report_regions(report, game: Game, constants: Mapping[sp.Symbol, object], specs: Sequence[str]) -> list[dict]:

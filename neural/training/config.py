@@ -12,6 +12,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from gametheory.dynamics.vocabulary import resolve_method
 from gametheory.errors import OptionError
 from neural.training.losses import LOSSES
 from neural.training.optim import METHODS
@@ -27,7 +28,7 @@ RESUMABLE_FIELDS = ("iterations", "checkpoint_every", "keep_checkpoints", "log_e
 class TrainConfig:
     dataset: str = "mog"
     loss: str = "nsgan"
-    method: str = "extragradient"
+    method: str = "extragradient"  # a name of neural.training.optim.METHODS or an alias, kept as given
     alternating: bool = False
     iterations: int = 1000
     lr_g: float = 1e-2
@@ -53,11 +54,12 @@ class TrainConfig:
 
     def validate(self) -> "TrainConfig":
         """Raise OptionError on the first out-of-range value; return self."""
-        choices = {"dataset": DATASETS, "loss": LOSSES, "method": METHODS}
+        choices = {"dataset": DATASETS, "loss": LOSSES}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise OptionError(f"unknown {name} {getattr(self, name)!r}; "
                                   f"choose one of {', '.join(allowed)}")
+        resolve_method(self.method, METHODS)
         positive = ("lr_g", "lr_d", "iterations", "n_critic", "batch_size", "latent_dim",
                     "mog_samples", "checkpoint_every", "log_every", "sample_every", "clip")
         for name in positive:
@@ -89,12 +91,6 @@ class TrainConfig:
         if unknown:
             raise OptionError(f"unknown configuration keys: {', '.join(unknown)}")
         return cls(**data)
-
-    def differences(self, other: "TrainConfig") -> list[str]:
-        """Names of the trajectory-changing fields on which two configs differ."""
-        return [f.name for f in dataclasses.fields(self)
-                if f.name not in RESUMABLE_FIELDS
-                and getattr(self, f.name) != getattr(other, f.name)]
 
     @property
     def full_batch(self) -> bool:

@@ -3,15 +3,20 @@
 Every player minimises its own loss, so a game optimiser is handed param groups that each name
 their ``player``; the ``closure`` evaluates the game at the current parameters and writes each
 active player's gradient of ITS OWN loss into ``.grad`` (``fill_game_gradients`` does that),
-i.e. the game vector field v(omega) (or consensus' v + gamma J^T v). With update direction
-d(g) (GD: d = g; Adam: bias-corrected m / (sqrt(v) + eps)), step size lr per group:
+i.e. the game vector field v(omega) (or consensus' v + gamma J^T v). A method of the shared
+vocabulary (:mod:`gametheory.dynamics.vocabulary`) is an update scheme over a direction d(g)
+(``gradient``: d = g; ``adam``: bias-corrected m / (sqrt(v) + eps)), step size lr per group:
 
-- ``GD``:              omega <- P[omega - lr d(v(omega))]                 (simultaneous GD)
-- ``Extragradient``:   omega' = P[omega - lr d(v(omega))], omega <- P[omega - lr d(v(omega'))]
-- ``Adam``:            as GD with Adam's direction
-- ``ExtraAdam``:       extragradient with Adam's direction; the moments are updated at both the
-                       extrapolation and the update gradient (Gidel et al. 2019a, Alg. 4)
-- ``OptimisticAdam``:  omega <- P[omega - lr (2 d_t - d_{t-1})] (Daskalakis et al. 2018)
+- scheme ``simgd``: omega <- P[omega - lr d(v(omega))]
+- scheme ``eg``:    omega' = P[omega - lr d(v(omega))], omega <- P[omega - lr d(v(omega'))];
+                    with Adam the moments are updated at both the extrapolation and the update
+                    gradient (ExtraAdam, Gidel et al. 2019a, Alg. 4)
+- scheme ``ogd``:   omega <- P[omega - lr (2 d_t - d_{t-1})], d_{-1} = 0 (Daskalakis et al. 2018;
+                    the symbolic map starts with d_{-1} = d_0 instead)
+
+``GD``, ``Extragradient`` and ``OptimisticGD`` step along the gradient (methods simgd, eg, ogd);
+``Adam``, ``ExtraAdam`` and ``OptimisticAdam`` along Adam's direction (adam, extraadam,
+optimistic-adam).
 
 P clips a group's parameters to [-clip, clip] when the group has ``clip`` (WGAN weight
 clipping; applied after every update, extrapolations included). ``step(closure, players)``
@@ -25,9 +30,13 @@ from typing import Callable, Iterable, Mapping, Sequence
 import torch
 from torch import nn
 
+from gametheory.dynamics.vocabulary import NAMES, resolve_method, spec
 from gametheory.errors import OptionError
 
-METHODS = ("gd", "extragradient", "adam", "extraadam", "optimistic-adam")
+SCHEMES = ("simgd", "eg", "ogd")
+"""The update schemes a game optimiser implements."""
+METHODS = tuple(n.name for n in NAMES if n.scheme in SCHEMES)
+"""Canonical names of the methods this layer trains with (aliases such as gd, extragradient accepted)."""
 
 
 def player_groups(modules: Mapping[str, nn.Module], lr: Mapping[str, float],
@@ -44,10 +53,10 @@ def player_groups(modules: Mapping[str, nn.Module], lr: Mapping[str, float],
 
 
 class GameOptimizer(torch.optim.Optimizer):
-    """Base of the game optimisers: a ``step`` over the active players' groups with one of three
-    schemes (``plain``, ``extragradient``, ``optimistic``); subclasses give the direction."""
+    """Base of the game optimisers: a ``step`` over the active players' groups with one of the
+    :data:`SCHEMES`; subclasses give the direction."""
 
-    scheme = "plain"
+    scheme = "simgd"
 
     def __init__(self, params, defaults: dict):
         super().__init__(params, defaults)
@@ -79,7 +88,7 @@ class GameOptimizer(torch.optim.Optimizer):
         params = group["params"]
         if origin is not None:
             torch._foreach_copy_(params, origin)
-        if self.scheme == "optimistic":
+        if self.scheme == "ogd":
             previous = [self.state[p].get("previous_direction", torch.zeros_like(p))
                         for p in params]
             for p, d in zip(params, directions):
@@ -98,7 +107,7 @@ class GameOptimizer(torch.optim.Optimizer):
         groups = self._active(players)
         with torch.enable_grad():
             result = closure()
-        if self.scheme == "extragradient":
+        if self.scheme == "eg":
             origins = [[p.clone() for p in g["params"]] for g in groups]
             for group in groups:
                 self._move(group)
@@ -125,7 +134,13 @@ class GD(GameOptimizer):
 class Extragradient(GD):
     """Extragradient (Korpelevich 1976) with GD directions."""
 
-    scheme = "extragradient"
+    scheme = "eg"
+
+
+class OptimisticGD(GD):
+    """Optimistic GD (Daskalakis et al. 2018): omega <- omega - lr (2 g_t - g_{t-1})."""
+
+    scheme = "ogd"
 
 
 class Adam(GameOptimizer):
@@ -163,24 +178,26 @@ class Adam(GameOptimizer):
 class ExtraAdam(Adam):
     """Extragradient with Adam directions (Gidel et al. 2019a)."""
 
-    scheme = "extragradient"
+    scheme = "eg"
 
 
 class OptimisticAdam(Adam):
     """Optimistic Adam (Daskalakis et al. 2018): omega <- omega - lr (2 d_t - d_{t-1})."""
 
-    scheme = "optimistic"
+    scheme = "ogd"
+
+
+OPTIMIZERS = {cls.scheme: cls for cls in (GD, Extragradient, OptimisticGD)}
+ADAM_OPTIMIZERS = {cls.scheme: cls for cls in (Adam, ExtraAdam, OptimisticAdam)}
 
 
 def make_optimizer(method: str, groups: list[dict], betas=(0.5, 0.999), eps: float = 1e-8
                    ) -> GameOptimizer:
-    """Optimiser of ``method`` (one of METHODS) over player param groups."""
-    if method in ("gd", "extragradient"):
-        return {"gd": GD, "extragradient": Extragradient}[method](groups)
-    if method in ("adam", "extraadam", "optimistic-adam"):
-        cls = {"adam": Adam, "extraadam": ExtraAdam, "optimistic-adam": OptimisticAdam}[method]
-        return cls(groups, betas=betas, eps=eps)
-    raise OptionError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    """Optimiser of ``method`` (one of METHODS or an alias) over player param groups."""
+    name = spec(resolve_method(method, METHODS))
+    if name.direction == "adam":
+        return ADAM_OPTIMIZERS[name.scheme](groups, betas=betas, eps=eps)
+    return OPTIMIZERS[name.scheme](groups)
 
 
 def fill_game_gradients(losses: Mapping[str, torch.Tensor],
@@ -234,16 +251,6 @@ class ParameterAverage:
             torch._foreach_lerp_(self.uniform[name], current, 1.0 / self.count)
             torch._foreach_lerp_(self.ema[name], current, 1.0 if self.count == 1
                                  else 1.0 - self.beta)
-
-    def averaged_state_dict(self, name: str, kind: str) -> dict[str, torch.Tensor]:
-        """State dict of module ``name`` with its parameters replaced by the ``kind``
-        ('uniform' or 'ema') average; buffers are the current ones."""
-        module = self.modules[name]
-        state = {k: v.clone() for k, v in module.state_dict().items()}
-        averages = {"uniform": self.uniform, "ema": self.ema}[kind][name]
-        for (key, _), value in zip(module.named_parameters(), averages):
-            state[key] = value.clone()
-        return state
 
     def state_dict(self) -> dict:
         return {"count": self.count, "beta": self.beta, "uniform": self.uniform,
