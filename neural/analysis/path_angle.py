@@ -13,9 +13,9 @@ by clipping would not move it).
 
 Several alpha points are evaluated per pass with ``vmap`` over ``functional_call`` in chunks of
 ``chunk`` (bounding memory). ``chunk=1`` evaluates one point per pass, which measured faster on
-CPU (bench/RESULTS.md), so it is the CPU default: through the game's closed form where it has
-one (``NeuralGame.closed_form``; the generator's pre-activations are linear in alpha, so they
-are formed once per path), else with eager autograd pruned per player.
+CPU (bench/RESULTS.md), so it is the CPU default: along the line of the game's fast path where
+it has one (``NeuralGame.fast_path``; the MoG closed form forms the generator's pre-activations,
+linear in alpha, once per path), else with eager autograd pruned per player.
 """
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ import torch
 from torch.func import vmap
 
 from gametheory.errors import OptionError, PointError
-from neural.fastpath.closed_form import ClosedFormUnsupported
 from neural.game import NeuralGame
+from neural.plugins import Unsupported
 
 PathProgress = Callable[[int], None]  # called with the number of alpha points just done
 
@@ -119,15 +119,14 @@ def path_angle(game: NeuralGame, start: torch.Tensor, ends: Sequence[torch.Tenso
 
     batched = vmap(lambda alpha, s, d: average(game.functional_field, s + alpha * d),
                    in_dims=(0, None, None))
-    closed = game.closed_form()
+    fast = game.fast_path()
 
     def at_point(alpha: torch.Tensor, delta: torch.Tensor, line):
         """(field, losses) at start + alpha delta, averaged over the batches."""
         if line is not None:
             try:
-                with torch.enable_grad():
-                    return average(lambda _, batch: line(float(alpha), batch), None)
-            except ClosedFormUnsupported:  # e.g. non-finite samples there: autograd
+                return average(lambda _, batch: line(float(alpha), batch), None)
+            except Unsupported:  # e.g. non-finite samples there: autograd
                 pass
         return average(game.field_and_losses, start + alpha * delta)
 
@@ -138,7 +137,7 @@ def path_angle(game: NeuralGame, start: torch.Tensor, ends: Sequence[torch.Tenso
         if delta_norm == 0:
             raise PointError("the start and end states coincide: the path has no direction")
         fields, losses = [], []
-        line = closed.line(start, delta) if closed is not None else None
+        line = fast.line(start, delta) if fast is not None else None
         for i in range(0, points, chunk):
             part = alphas[i:i + chunk]
             if len(part) == 1:
