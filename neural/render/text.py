@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from gametheory.dynamics.pathangle import quartiles
 from gametheory.render.text import escape
 from neural.analysis.certificates import Certificate
 from neural.analysis.classify import NeuralClassification
@@ -122,7 +123,7 @@ def print_path_angle(result: PathAngle, console, rows: int = 13) -> None:
     table.add_column("||v||", justify="right")
     for name in result.losses:
         table.add_column(f"loss {name}", justify="right")
-    q = {key: np.percentile(values, [25, 50, 75], axis=0) for key, values in
+    q = {key: quartiles(values, ignore_nan=key == "c") for key, values in
          [("c", result.cosine), ("n", result.path_norm)] + [(n, v) for n, v in result.losses.items()]}
 
     def cell(key, j):
@@ -166,9 +167,9 @@ def save_path_angle_plot(result: PathAngle, path: str | Path, title: str) -> Non
     plt = _figure()
     figure, norm_axes = plt.subplots(figsize=(7, 4))
     angle_axes = norm_axes.twinx()
-    for axes, values, color, label in ((norm_axes, result.path_norm, "tab:orange", "||v|| (path-norm)"),
-                                       (angle_axes, result.cosine, "tab:blue", "path-angle c(alpha)")):
-        low, mid, high = np.percentile(values, [25, 50, 75], axis=0)
+    spread = result.spread()
+    for axes, (low, mid, high), color, label in ((norm_axes, spread.norm, "tab:orange", "||v|| (path-norm)"),
+                                                 (angle_axes, spread.cosine, "tab:blue", "path-angle c(alpha)")):
         axes.plot(result.alphas, mid, color=color, label=label)
         if result.ends > 1:
             axes.fill_between(result.alphas, low, high, color=color, alpha=0.25, linewidth=0)
