@@ -79,13 +79,23 @@ def register(provider: Provider) -> None:
         _registered.append(provider)
 
 
+def discover(names: Sequence[str]) -> None:
+    """Import the plug-in modules ``names`` (each registers its providers); a module that is
+    not installed is skipped, one that fails while importing raises."""
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+
+
 def providers() -> tuple[Provider, ...]:
-    """The registered providers, after importing the ``PLUGINS`` modules on the first call."""
+    """The registered providers, after discovering the ``PLUGINS`` on the first call."""
     global _discovered
     if not _discovered:
         _discovered = True
-        for name in PLUGINS:
-            importlib.import_module(name)
+        discover(PLUGINS)
     return tuple(_registered)
 
 
