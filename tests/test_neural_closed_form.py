@@ -2,8 +2,10 @@
 
 ReLUThresholds against the dense activation mask; the closed-form field, losses and J u against
 ``_autograd_field_and_losses`` and ``dense_jacobian`` (jacfwd) for several losses and layouts;
-fall-back to autograd where the closed form does not apply; spectrum operator orientation;
-path-angle with and without the closed form; non-finite states.
+detection by the players' layers (any names, other module classes) and the check against
+autograd (a wrong forward or a wrong plug-in keeps autograd); fall-back to autograd where the
+closed form does not apply; spectrum operator orientation; path-angle with and without the
+closed form; non-finite states.
 """
 import numpy as np
 import pytest
