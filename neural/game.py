@@ -10,6 +10,9 @@ tensors derived from a flat ``omega``. Buffers are cloned for every evaluation, 
 updates state in its forward (batch-norm running statistics in train mode, spectral-norm power
 iteration vectors) cannot change later evaluations: the same product computed twice is identical.
 For torch.func transforms (vmap in path-angle) put such modules in ``eval()`` mode.
+
+Where a registered plug-in offers a fast path for the game (``neural.plugins``) and it reproduces
+autograd at the game's state, the field, ``J u`` and the path-angle line go through it.
 """
 from __future__ import annotations
 
@@ -22,7 +25,8 @@ from torch.func import functional_call, vjp
 from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_map
 
-from neural.fastpath.closed_form import ClosedFormUnsupported, FlatClosedForm, MoGClosedForm
+from neural import plugins
+from neural.plugins import FastPath, Unsupported
 
 LossFn = Callable[[Mapping[str, Callable[..., Any]], Any], Mapping[str, torch.Tensor]]
 
@@ -134,7 +138,7 @@ class NeuralGame:
     modules at the current omega) and one evaluation batch (any pytree of tensors, drawn once
     from a seed by the caller), and returns ``{name: scalar loss that player minimises}``.
     Quantities are averaged over ``batches``; products are accumulated batch by batch, so memory
-    is that of one batch.
+    is that of one batch. ``fast=False``: autograd only (no fast path is asked for).
     """
 
     def __init__(
@@ -145,6 +149,7 @@ class NeuralGame:
         *,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
+        fast: bool = True,
     ):
         if not players:
             raise ValueError("a neural game needs at least one player")
@@ -184,7 +189,7 @@ class NeuralGame:
         self._omega = torch.cat(chunks)
         self.loss_fn = loss
         self.batches = tuple(_move_batch(b, self.device, self.dtype) for b in batches)
-        self._closed: FlatClosedForm | None | bool = False  # False: not decided yet
+        self._fast: FastPath | None | bool = False if fast else None  # False: not decided yet
 
     # --- layout -------------------------------------------------------------------------------
     @property
@@ -300,14 +305,13 @@ class NeuralGame:
         return torch.cat(parts), {name: list(p.values()) for name, p in params.items()}, losses
 
     def field_and_losses(self, omega: torch.Tensor, batch: Any) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(v, losses)`` on one batch, detached: the closed form where the game has one
-        (``closed_form``), else eager autograd pruned per player."""
-        closed = self.closed_form()
-        if closed is not None:
+        """``(v, losses)`` on one batch, detached: through the game's fast path where it has one
+        (``fast_path``), else eager autograd pruned per player."""
+        fast = self.fast_path()
+        if fast is not None:
             try:
-                with torch.enable_grad():
-                    return closed.field_and_losses(omega.detach(), batch)
-            except ClosedFormUnsupported:  # e.g. non-finite samples at this state
+                return fast.field_and_losses(omega.detach(), batch)
+            except Unsupported:  # e.g. non-finite samples at this state
                 pass
         return self._autograd_field_and_losses(omega, batch)
 
@@ -317,36 +321,25 @@ class NeuralGame:
             field, _, losses = self._own_gradients(omega, batch, None, create_graph=False)
         return field.detach(), torch.stack([l.detach() for l in losses])
 
-    def closed_form(self) -> FlatClosedForm | None:
-        """The MoG closed form (``neural.fastpath.closed_form``: field and ``J u`` without autograd
-        graphs over the data) when the players and the loss admit it and it reproduces
-        autograd's field and losses on every evaluation batch at the game's state (relative
-        1e-3 in float32, 1e-8 in float64, within rounding of ReLU boundaries); else None.
-        CPU only (its discriminator part runs on the host). Decided once per game."""
-        if self._closed is False:
-            self._closed = self._checked_closed_form()
-        return self._closed
+    def fast_path(self) -> FastPath | None:
+        """The first fast path a registered plug-in offers for this game (``neural.plugins``)
+        that reproduces autograd's field and losses on every evaluation batch at the game's
+        state (``plugins.agrees``); else None. Decided once per game."""
+        if self._fast is False:
+            offers = (provider.for_game(self) for provider in plugins.providers())
+            self._fast = next((f for f in offers if f is not None and self._reproduces(f)), None)
+        return self._fast
 
-    def _checked_closed_form(self) -> FlatClosedForm | None:
-        form = MoGClosedForm.detect(self.modules(), self.loss_fn)
-        if form is None or self.device.type != "cpu":
-            return None
-        closed = FlatClosedForm(form, self.player_names, self.slices,
-                                {l.name: tuple(l.shapes[0]) for l in self._layouts})
-        tol = 1e-8 if self.dtype == torch.float64 else 1e-3
+    def _reproduces(self, fast: FastPath) -> bool:
         for batch in self.batches:
             try:
-                with torch.enable_grad():
-                    field, losses = closed.field_and_losses(self._omega, batch)
-            except Exception:  # noqa: BLE001 - any loss the stand-ins cannot serve: autograd
-                return None
+                field, losses = fast.field_and_losses(self._omega, batch)
+            except Exception:  # noqa: BLE001 - whatever the plug-in cannot serve: autograd
+                return False
             ref_field, ref_losses = self._autograd_field_and_losses(self._omega, batch)
-            for ours, ref in ((field, ref_field), (losses, ref_losses)):
-                scale = float(ref.abs().max()) if ref.numel() else 0.0
-                if ours.shape != ref.shape or not bool(
-                        ((ours - ref).abs() <= tol * scale + 1e-30).all()):
-                    return None
-        return closed
+            if not (plugins.agrees(field, ref_field) and plugins.agrees(losses, ref_losses)):
+                return False
+        return True
 
     def field_graph(self, omega: torch.Tensor, batch: Any, players: Sequence[str] | None = None
                     ) -> tuple[torch.Tensor, dict[str, list[torch.Tensor]]]:

@@ -15,10 +15,11 @@ Products are averaged over the game's evaluation batches. Two ways of computing 
   (``J^T u``: gradient graph + one backward; ``J u``: forward-over-reverse ``torch.func.jvp``,
   measured on par with rebuilding a double-backward graph on the MoG model, 100-170 ms vs
   120-140 ms, and it holds no double graph). Memory: one batch's graph.
-- closed form (the MoG game on the CPU, ``NeuralGame.closed_form``): ``J u`` written out
-  (``neural.fastpath.closed_form``), about 3x cheaper than a retained ``J^T u``; used automatically for
-  ``J`` and for symmetric blocks (a player's Hessian), retained per batch or rebuilt per product
-  like the graphs. ``J^T`` of a non-symmetric block keeps the autograd graphs.
+- fast path (``NeuralGame.fast_path``, a plug-in such as the MoG closed form on the CPU):
+  ``J u`` from the plug-in's ``linearize`` (the closed form's is about 3x cheaper than a retained
+  ``J^T u``); used automatically for ``J`` and for symmetric blocks (a player's Hessian),
+  linearised once per batch when retained or per product otherwise. ``J^T`` of a non-symmetric
+  block keeps the autograd graphs.
 Eigenvalues need only one of ``J`` and ``J^T`` (same spectrum): ``spectrum_operator`` picks the
 cheaper.
 """
@@ -32,8 +33,8 @@ import torch
 from torch.func import jacfwd, jvp, vmap
 
 from gametheory.errors import GameError, OptionError
-from neural.fastpath.closed_form import ClosedFormUnsupported
 from neural.game import NeuralGame
+from neural.plugins import Unsupported
 
 
 class NonFiniteProduct(GameError):
@@ -114,7 +115,7 @@ class JacobianOperator(GameOperator):
     ``retain`` chooses the retained (True) or streaming (False) products; default: retained
     for a single batch, streaming for several (memory of one batch). ``batched``: ``matmat``
     pushes all columns through one batched backward pass (or vmap of jvp); default on CUDA
-    only, as on CPU it measured slower than one product per column (closed-form products are
+    only, as on CPU it measured slower than one product per column (fast-path products are
     always one per column).
     """
 
@@ -141,8 +142,13 @@ class JacobianOperator(GameOperator):
         self.retain = len(game.batches) == 1 if retain is None else retain
         self.batched = game.device.type == "cuda" if batched is None else batched
         self._graphs: list | None = None  # retained: per batch [v, column leaves, J^T graph]
-        self._closed = game.closed_form() if not transpose or self.symmetric else None
-        self._points: list | None = None  # retained closed-form points, per batch
+        self._fast = game.fast_path() if not transpose or self.symmetric else None
+        self._linearized: list | None = None  # retained fast-path products, per batch
+
+    @property
+    def uses_fast_path(self) -> bool:
+        """Whether products go through the game's fast path (else autograd graphs)."""
+        return self._fast is not None
 
     def _embed_cols(self, u: torch.Tensor) -> torch.Tensor:
         """Column-space vectors (last dimension) placed into zero vectors of omega's size."""
@@ -199,11 +205,11 @@ class JacobianOperator(GameOperator):
         return total / len(self.game.batches)
 
     def _batch_product(self, index: int, batch, u: torch.Tensor) -> torch.Tensor:
-        if self._closed is not None:
+        if self._fast is not None:
             try:
-                return self._closed_product(index, batch, u)
-            except ClosedFormUnsupported:  # e.g. non-finite samples at this state: autograd
-                self._closed = self._points = None
+                return self._fast_product(index, batch, u)
+            except Unsupported:  # e.g. non-finite samples at this state: autograd
+                self._fast = self._linearized = None
         if self.retain:
             graph = self._retained()[index]
             v, inputs, double = graph
@@ -222,26 +228,24 @@ class JacobianOperator(GameOperator):
         tangents = self._embed_cols(u)
         return vmap(forward)(tangents) if u.dim() == 2 else forward(tangents)
 
-    def _closed_product(self, index: int, batch, u: torch.Tensor) -> torch.Tensor:
-        """Rows of ``J u`` (or of the symmetric block) through the closed form."""
-        with torch.enable_grad():
-            if self.retain:
-                if self._points is None:
-                    self._points = [None] * len(self.game.batches)
-                if self._points[index] is None:
-                    self._points[index] = self._closed.point(self.omega, batch, second_order=True)
-                point = self._points[index]
-            else:
-                point = self._closed.point(self.omega, batch, second_order=True)
-            tangents = self._embed_cols(u)
-            if u.dim() == 2:
-                return torch.stack([self._closed.jvp(point, t, self.cols, self.rows)
-                                    for t in tangents])
-            return self._closed.jvp(point, tangents, self.cols, self.rows)
+    def _fast_product(self, index: int, batch, u: torch.Tensor) -> torch.Tensor:
+        """Rows of ``J u`` (or of the symmetric block) through the game's fast path."""
+        if self.retain:
+            if self._linearized is None:
+                self._linearized = [None] * len(self.game.batches)
+            if self._linearized[index] is None:
+                self._linearized[index] = self._fast.linearize(self.omega, batch)
+            product = self._linearized[index]
+        else:
+            product = self._fast.linearize(self.omega, batch)
+        tangents = self._embed_cols(u)
+        if u.dim() == 2:
+            return torch.stack([product(t, self.cols, self.rows) for t in tangents])
+        return product(tangents, self.cols, self.rows)
 
     def release(self) -> None:
         """Free retained graphs (they are rebuilt on the next product)."""
-        self._graphs = self._points = None
+        self._graphs = self._linearized = None
 
 
 class ShiftedOperator(GameOperator):
@@ -296,16 +300,16 @@ class ExponentialOperator(GameOperator):
 def spectrum_operator(game: NeuralGame, omega: torch.Tensor | None = None,
                       player: str | None = None) -> JacobianOperator:
     """An operator with the spectrum of J (or of ``player``'s Hessian block) by the cheaper
-    product: J itself through the closed form where the game has one, else ``J^T`` through the
+    product: J itself through the game's fast path where it has one, else ``J^T`` through the
     gradient graph (one backward pass per product)."""
     block = None if player is None else [player]
     return JacobianOperator(game, omega, rows=block, cols=block,
-                            transpose=game.closed_form() is None)
+                            transpose=game.fast_path() is None)
 
 
 def hessian_operator(game: NeuralGame, player: str, omega: torch.Tensor | None = None,
                      retain: bool | None = None) -> JacobianOperator:
-    """Player ``player``'s Hessian of its own loss, ``J[p, p]`` (symmetric; a closed-form
+    """Player ``player``'s Hessian of its own loss, ``J[p, p]`` (symmetric; a fast-path
     product where the game has one, else one backward pass through the gradient graph)."""
     return JacobianOperator(game, omega, rows=[player], cols=[player], transpose=True,
                             retain=retain)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("gametheory", "neural")
@@ -100,12 +99,6 @@ def under(*prefixes):
     return lambda name: any(name == p or name.startswith(p + ".") for p in prefixes)
 
 
-def neural_core(name: str) -> bool:
-    """The operator core (``neural/*.py`` at the top) and the analysis built on it."""
-    parts = name.split(".")
-    return parts[0] == "neural" and (len(parts) <= 2 or parts[1] == "analysis")
-
-
 def test_the_graph_sees_every_kind_of_import():
     edges = graph()
     assert "gametheory.analysis.stationary" in edges["gametheory.analysis.classify"]  # relative, top level
@@ -136,17 +129,30 @@ def test_symbolic_layers_import_downwards():
     assert offending(edges, under("gametheory.dynamics"), under("gametheory.render")) == []
 
 
-FASTPATH_IN_CORE = ["neural.analysis.path_angle -> neural.fastpath.closed_form",
-                    "neural.game -> neural.fastpath.closed_form",
-                    "neural.operators -> neural.fastpath.closed_form"]
+def fast_path(name: str) -> bool:
+    return under("neural.fastpath")(name)
 
 
-@pytest.mark.xfail(strict=True, reason="the fast path is not yet a plug-in: the core imports it ("
-                   + "; ".join(FASTPATH_IN_CORE) + "); the capability protocol is later work")
-def test_the_neural_core_never_imports_the_fast_path():
-    assert offending(graph(), neural_core, under("neural.fastpath")) == []
+def test_no_module_outside_the_fast_path_imports_it():
+    """The fast path is a plug-in: nothing else (the operator core, analysis, training, the CLI)
+    imports it; it registers itself with ``neural.plugins`` when that imports it by name."""
+    assert offending(graph(), lambda name: not fast_path(name), fast_path) == []
 
 
-def test_the_fast_path_imports_in_the_core_are_exactly_the_known_ones():
-    """Pins the xfail above: a new import of the fast path from the core fails here."""
-    assert offending(graph(), neural_core, under("neural.fastpath")) == FASTPATH_IN_CORE
+def module_names_in_strings(path: Path) -> set[str]:
+    """String constants of a file that are exactly the dotted name of a fast-path module."""
+    modules = project_modules()
+    return {node.value for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and node.value in modules and fast_path(node.value)}
+
+
+def test_the_fast_path_is_named_only_in_the_plugin_list():
+    """The one reference to the fast path outside it is the discovery list of ``neural.plugins``
+    (imported there with importlib, like an entry point), and it names the package only."""
+    named = {module: found for module, path in project_modules().items() if not fast_path(module)
+             and (found := module_names_in_strings(path))}
+    assert named == {"neural.plugins": {"neural.fastpath"}}
+    from neural import plugins
+
+    assert plugins.PLUGINS == ("neural.fastpath",)

@@ -2,8 +2,10 @@
 
 ReLUThresholds against the dense activation mask; the closed-form field, losses and J u against
 ``_autograd_field_and_losses`` and ``dense_jacobian`` (jacfwd) for several losses and layouts;
-fall-back to autograd where the closed form does not apply; spectrum operator orientation;
-path-angle with and without the closed form; non-finite states.
+detection by the players' layers (any names, other module classes) and the check against
+autograd (a wrong forward or a wrong plug-in keeps autograd); fall-back to autograd where the
+closed form does not apply; spectrum operator orientation; path-angle with and without the
+closed form; non-finite states.
 """
 import numpy as np
 import pytest
@@ -142,9 +144,9 @@ def mog_players(seed, models=False, latent=LATENT, hidden_g=9, hidden_d=7):
             "D": nn.Sequential(nn.Linear(1, hidden_d), nn.ReLU(), nn.Linear(hidden_d, 1))}
 
 
-def mog_game(seed=0, loss=nsgan, models=False, batches=1, latent=LATENT, **hidden):
+def mog_game(seed=0, loss=nsgan, models=False, batches=1, latent=LATENT, fast=True, **hidden):
     return NeuralGame(mog_players(seed, models, latent, **hidden), loss,
-                      mog_data(seed, batches, latent), dtype=torch.float64)
+                      mog_data(seed, batches, latent), dtype=torch.float64, fast=fast)
 
 
 def assert_rel(ours, ref, rtol):
@@ -156,7 +158,7 @@ def assert_rel(ours, ref, rtol):
 
 def check_field(game, omega=None, rtol=1e-10):
     omega = game.omega() if omega is None else omega
-    closed = game.closed_form()
+    closed = game.fast_path()
     for batch in game.batches:
         field, losses = closed.field_and_losses(omega, batch)
         ref_field, ref_losses = game._autograd_field_and_losses(omega, batch)
@@ -169,17 +171,17 @@ def check_field(game, omega=None, rtol=1e-10):
 def check_jacobian(game, retain=None, rtol=1e-9):
     dense = dense_jacobian(game)
     op = JacobianOperator(game, retain=retain)
-    assert op._closed is not None  # the closed-form products
+    assert op.uses_fast_path  # the closed-form products
     assert_rel(op.to_dense(), dense, rtol)
     g, d = game.slices["G"], game.slices["D"]
     block = JacobianOperator(game, rows=["D"], cols=["G"], retain=retain)
-    assert block._closed is not None
+    assert block.uses_fast_path
     assert_rel(block.to_dense(), dense[d, g], rtol)
     block = JacobianOperator(game, rows=["G"], cols=["D"], retain=retain)
     assert_rel(block.to_dense(), dense[g, d], rtol)
     for name, part in (("G", g), ("D", d)):
         hessian = hessian_operator(game, name, retain=retain)
-        assert hessian._closed is not None
+        assert hessian.uses_fast_path
         ref = dense[part, part]
         if float(ref.abs().max()) == 0:  # WGAN: D's loss is linear in D's scores
             assert float(hessian.to_dense().abs().max()) == 0
@@ -192,9 +194,9 @@ def check_jacobian(game, retain=None, rtol=1e-9):
 @pytest.mark.parametrize("loss", list(LOSSES), ids=list(LOSSES))
 def test_closed_form_field_and_jacobian(loss, models):
     game = mog_game(seed=3, loss=LOSSES[loss], models=models)
-    assert game.closed_form() is not None
+    assert game.fast_path() is not None
     check_field(game)
-    # a second state, away from the one closed_form() was validated at
+    # a second state, away from the one fast_path() was validated at
     omega = game.omega() + 0.05 * torch.randn(game.param_count, dtype=torch.float64,
                                               generator=torch.Generator().manual_seed(7))
     check_field(game, omega)
@@ -206,7 +208,7 @@ def test_closed_form_field_and_jacobian(loss, models):
 def test_closed_form_several_batches(loss, retain):
     game = mog_game(seed=11, loss=LOSSES[loss], batches=2)
     assert len(game.batches) == 2
-    assert game.closed_form() is not None
+    assert game.fast_path() is not None
     check_field(game)
     check_jacobian(game, retain=retain)
     # the batch-averaged field
@@ -216,9 +218,10 @@ def test_closed_form_several_batches(loss, retain):
 
 
 def test_closed_form_one_dimensional_latent():
-    """Both players have one input: the discriminator is found by its name."""
+    """Both players have one input: the loss tells the roles apart (the other assignment
+    cannot run it)."""
     game = mog_game(seed=2, latent=1)
-    closed = game.closed_form()
+    closed = game.fast_path()
     assert closed is not None and closed.form.discriminator == "D"
     check_field(game)
     check_jacobian(game)
@@ -234,11 +237,99 @@ def test_closed_form_player_order_and_names():
 
     game = NeuralGame({"critic": players["D"], "gen": players["G"]}, loss, mog_data(4),
                       dtype=torch.float64)
-    closed = game.closed_form()
+    closed = game.fast_path()
     assert closed is not None and closed.form.discriminator == "critic"
     check_field(game)
     dense = dense_jacobian(game)
     assert_rel(JacobianOperator(game).to_dense(), dense, 1e-9)
+
+
+def renamed(loss):
+    """``loss`` for players named "gen" and "disc"."""
+    def renamed_loss(p, batch):
+        values = loss({"G": p["gen"], "D": p["disc"]}, batch)
+        return {"gen": values["G"], "disc": values["D"]}
+    return renamed_loss
+
+
+class Critic(nn.Module):
+    """The MoG discriminator written with named layers instead of an ``nn.Sequential``."""
+
+    def __init__(self, hidden, scale=1.0):
+        super().__init__()
+        self.hidden, self.act, self.out = nn.Linear(1, hidden), nn.ReLU(), nn.Linear(hidden, 1)
+        self.scale = scale
+
+    def forward(self, x):
+        return self.scale * self.out(self.act(self.hidden(x))).squeeze(1)
+
+
+class Generator(nn.Sequential):
+    """A subclass of ``nn.Sequential`` holding the generator's layers."""
+
+
+def structured_players(seed, scale=1.0, latent=LATENT):
+    torch.manual_seed(seed)
+    return {"gen": Generator(nn.Linear(latent, 9), nn.ReLU(), nn.Linear(9, 1)),
+            "disc": Critic(7, scale)}
+
+
+@pytest.mark.parametrize("loss", ["nsgan", "wgan"])
+def test_renamed_players_and_other_module_classes_get_the_closed_form(loss):
+    """Detection reads the layers, not the players' names or classes: "gen"/"disc", a
+    Sequential subclass and a module with named layers returning (N,)."""
+    game = NeuralGame(structured_players(5), renamed(LOSSES[loss]), mog_data(5),
+                      dtype=torch.float64)
+    closed = game.fast_path()
+    assert closed is not None and (closed.form.generator, closed.form.discriminator) == ("gen", "disc")
+    assert closed.form.squeeze  # the critic returns (N,)
+    omega, batch = game.omega(), game.batches[0]
+    field, losses = game.field_and_losses(omega, batch)
+    ref_field, ref_losses = game._autograd_field_and_losses(omega, batch)
+    assert_rel(field, ref_field, 1e-10)
+    assert_rel(losses, ref_losses, 1e-10)
+    op = JacobianOperator(game)
+    assert op.uses_fast_path
+    assert_rel(op.to_dense(), dense_jacobian(game), 1e-9)
+
+
+def test_a_forward_other_than_its_layers_is_caught_by_the_check():
+    """Same layers, but the critic doubles its output: the closed form (which reads the layers)
+    disagrees with autograd at the game's state, so the game keeps autograd."""
+    game = NeuralGame(structured_players(5, scale=2.0), renamed(nsgan), mog_data(5),
+                      dtype=torch.float64)
+    assert game.fast_path() is None
+    assert not JacobianOperator(game).uses_fast_path
+
+
+class WrongField:
+    """A plug-in whose fast path returns 1.01 times the closed form's field."""
+
+    def __init__(self, fast):
+        self.name, self.fast = "wrong", fast
+
+    def field_and_losses(self, omega, batch):
+        field, losses = self.fast.field_and_losses(omega, batch)
+        return 1.01 * field, losses
+
+
+def test_a_plugin_that_disagrees_with_autograd_is_not_used(monkeypatch):
+    from neural import plugins
+    from neural.fastpath import PROVIDER
+
+    class Wrong:
+        def for_game(self, game):
+            return WrongField(PROVIDER.for_game(game))
+
+    monkeypatch.setattr(plugins, "providers", lambda: (Wrong(),))
+    game = mog_game(seed=3)
+    assert game.fast_path() is None
+    monkeypatch.setattr(plugins, "providers", lambda: (Wrong(), PROVIDER))  # the next offer
+    assert mog_game(seed=3).fast_path().name == "closed-form"
+    monkeypatch.setattr(plugins, "providers", lambda: ())  # no plug-ins: autograd
+    game = mog_game(seed=3)
+    assert game.fast_path() is None
+    assert_rel(game.vector_field(), game._autograd_field_and_losses(game.omega(), game.batches[0])[0], 1e-15)
 
 
 # --- unsupported uses fall back to autograd ---------------------------------------------------
@@ -305,14 +396,14 @@ def fallback_game(kind):
                                   "two-inputs", "leaky"])
 def test_unsupported_falls_back_to_autograd(kind):
     game = fallback_game(kind)
-    assert game.closed_form() is None
+    assert game.fast_path() is None
     omega, batch = game.omega(), game.batches[0]
     field, losses = game.field_and_losses(omega, batch)
     ref_field, ref_losses = game.functional_field(omega, batch)
     assert_rel(field, ref_field.detach(), 1e-12)
     assert_rel(losses, ref_losses.detach(), 1e-12)
     op = JacobianOperator(game)
-    assert op._closed is None
+    assert not op.uses_fast_path
     if kind == "no-grad":  # jacfwd ignores no_grad: the references disagree; keep autograd's
         coupling = JacobianOperator(game, rows=["D"], cols=["G"]).to_dense()
         assert torch.equal(coupling, torch.zeros_like(coupling))  # D sees constant samples
@@ -326,19 +417,19 @@ def test_spectrum_operator_is_j_with_closed_form_and_jt_without():
     dense = dense_jacobian(game)
     assert not torch.allclose(dense, dense.T, atol=1e-6)  # J is not symmetric: tells J from J^T
     op = spectrum_operator(game)
-    assert not op.transpose and op._closed is not None
+    assert not op.transpose and op.uses_fast_path
     assert_rel(op.to_dense(), dense, 1e-9)
     # a player's block (symmetric) through the closed form too
     block = spectrum_operator(game, player="G")
     g = game.slices["G"]
-    assert block._closed is not None
+    assert block.uses_fast_path
     assert_rel(block.to_dense(), dense[g, g], 1e-9)
 
     other = fallback_game("leaky")
     dense = dense_jacobian(other)
     assert not torch.allclose(dense, dense.T, atol=1e-6)
     op = spectrum_operator(other)
-    assert op.transpose and op._closed is None
+    assert op.transpose and not op.uses_fast_path
     assert_rel(op.to_dense(), dense.T, 1e-10)
 
 
@@ -347,9 +438,8 @@ def test_spectrum_operator_is_j_with_closed_form_and_jt_without():
 @pytest.mark.parametrize("batches", [1, 2])
 def test_path_angle_closed_form_equals_autograd(loss, batches):
     closed_game = mog_game(seed=9, loss=LOSSES[loss], batches=batches)
-    plain_game = mog_game(seed=9, loss=LOSSES[loss], batches=batches)
-    plain_game._closed = None  # decided: no closed form
-    assert closed_game.closed_form() is not None and plain_game.closed_form() is None
+    plain_game = mog_game(seed=9, loss=LOSSES[loss], batches=batches, fast=False)
+    assert closed_game.fast_path() is not None and plain_game.fast_path() is None
     start = closed_game.omega()
     gen = torch.Generator().manual_seed(1)
     ends = [start + 0.3 * torch.randn(start.numel(), dtype=torch.float64, generator=gen)
@@ -367,7 +457,7 @@ def test_path_angle_closed_form_equals_autograd(loss, batches):
 
 def test_line_equals_field_at_points():
     game = mog_game(seed=12, loss=relativistic)
-    closed = game.closed_form()
+    closed = game.fast_path()
     start = game.omega()
     delta = 0.2 * torch.randn(start.numel(), dtype=torch.float64,
                               generator=torch.Generator().manual_seed(3))
@@ -384,7 +474,7 @@ def test_line_equals_field_at_points():
 # --- non-finite states --------------------------------------------------------------------------
 def test_nan_in_generator_output_bias_gives_nan():
     game = mog_game(seed=1)
-    assert game.closed_form() is not None
+    assert game.fast_path() is not None
     omega = game.omega()
     omega[game.slices["G"].stop - 1] = float("nan")  # G's output bias: every sample NaN
     field, losses = game.field_and_losses(omega, game.batches[0])
@@ -405,7 +495,7 @@ def test_nan_in_discriminator_weight_gives_nan():
     """A NaN first-layer weight of D makes that unit neither rising nor falling; autograd gives
     NaN scores, so the closed form must not return a finite field."""
     game = mog_game(seed=1)
-    assert game.closed_form() is not None
+    assert game.fast_path() is not None
     omega = game.omega()
     omega[game.slices["D"].start] = float("nan")  # D's first-layer weight of unit 0
     batch = game.batches[0]

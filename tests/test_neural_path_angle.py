@@ -4,6 +4,8 @@ import pytest
 import torch
 
 from gametheory import zoo
+from gametheory.dynamics.methods import numeric_field
+from gametheory.dynamics.pathangle import path_angle as symbolic_path_angle
 from gametheory.errors import OptionError, PointError
 from neural.bridge import compile_game
 from neural.analysis.path_angle import clip_filter, path_angle
@@ -95,3 +97,27 @@ def test_bad_requests_are_user_errors():
         path_angle(game, start, [start + 1], points=1)
     with pytest.raises(OptionError):
         path_angle(game, start, [start + 1], a=1, b=0)
+
+
+def test_one_document_schema_with_the_symbolic_layer():
+    """The neural document is the core's (same keys and values as the symbolic layer's on the
+    same game and path) plus clip, grad_norms and losses; an undefined cosine (v = 0 at the
+    optimum, alpha = 1/2) is NaN in both, left out of the quartiles."""
+    game = zoo.get("attraction-rotation")
+    start, ends = np.array([1.0, 1.0]), np.array([[-1.0, -1.0], [-1.2, -0.8], [-0.9, -1.1]])
+    ours = path_angle(compile_game(game, start), torch.tensor(start),
+                      [torch.tensor(end) for end in ends], a=0, b=1, points=3)
+    symbolic = symbolic_path_angle(numeric_field(game), start, ends, ours.alphas)
+    assert np.isnan(ours.cosine[0, 1]) and ours.path_norm[0, 1] == 0.0
+    document, reference = ours.to_dict(), symbolic.to_dict()
+    assert list(document) == ["alphas", "ends", "clip", "cosine", "path_norm", "grad_norms", "losses"]
+    for key in reference:
+        assert key in document
+    np.testing.assert_allclose(np.array(document["cosine"]["per_end"], dtype=float),
+                               np.array(reference["cosine"]["per_end"], dtype=float), atol=1e-12)
+    for key in ("median", "q25", "q75"):
+        np.testing.assert_allclose(document["cosine"][key], reference["cosine"][key], atol=1e-12)
+        np.testing.assert_allclose(document["path_norm"][key], reference["path_norm"][key], atol=1e-12)
+    middle = np.delete(ours.cosine[:, 1], 0)  # the other two ends' cosines at alpha = 1/2
+    assert document["cosine"]["median"][1] == pytest.approx(np.median(middle), abs=1e-12)
+    assert list(document["losses"]["P1"]) == ["median", "q25", "q75"]

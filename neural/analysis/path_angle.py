@@ -3,19 +3,19 @@
 ``c(alpha) = <w' - w, v_alpha> / (||w' - w|| ||v_alpha||)`` with
 ``v_alpha = v(alpha w' + (1 - alpha) w)``, for alpha in [a, b] (default [-0.1, 1.1], 100 points:
 extrapolation past the end state shows the rotation "bump" and the attraction sign switch).
-Sign: v is the gradient (players descend along -v), so near an attracting point c is -1 before
-it and +1 past it (the sign switch); pure rotation gives c ~ 0 away from it and a bump near
-alpha = 1. Along the path also: the path-norm ``||v_alpha||``, each player's gradient norm and loss. With
-several end states (close-by good checkpoints), the median and interquartile range over them
-(App. C.3). Optional WGAN weight-clipping filter (eq. (24)): a clipped player's gradient
+The field is evaluated here with torch; the cosine (NaN where ``v_alpha = 0``), the quartiles
+over end states and the JSON document are those of the one path-angle core,
+``gametheory.dynamics.pathangle`` (sign convention there). Along the path also: the path-norm
+``||v_alpha||``, each player's gradient norm and loss. With several end states (close-by good
+checkpoints), the median and interquartile range over them (App. C.3). Optional WGAN weight-clipping filter (eq. (24)): a clipped player's gradient
 coordinate is dropped where ``|phi_j| = c`` and ``sign(grad_j) = -sign(phi_j)`` (a step followed
 by clipping would not move it).
 
 Several alpha points are evaluated per pass with ``vmap`` over ``functional_call`` in chunks of
 ``chunk`` (bounding memory). ``chunk=1`` evaluates one point per pass, which measured faster on
-CPU (bench/RESULTS.md), so it is the CPU default: through the game's closed form where it has
-one (``NeuralGame.closed_form``; the generator's pre-activations are linear in alpha, so they
-are formed once per path), else with eager autograd pruned per player.
+CPU (bench/RESULTS.md), so it is the CPU default: along the line of the game's fast path where
+it has one (``NeuralGame.fast_path``; the MoG closed form forms the generator's pre-activations,
+linear in alpha, once per path), else with eager autograd pruned per player.
 """
 from __future__ import annotations
 
@@ -27,44 +27,31 @@ import numpy as np
 import torch
 from torch.func import vmap
 
+from gametheory.dynamics import pathangle
 from gametheory.errors import OptionError, PointError
-from neural.fastpath.closed_form import ClosedFormUnsupported
 from neural.game import NeuralGame
+from neural.plugins import Unsupported
 
 PathProgress = Callable[[int], None]  # called with the number of alpha points just done
 
 
-def _summary(values: np.ndarray) -> dict:
-    """Median and interquartile range over end states (axis 0), per alpha."""
-    q25, median, q75 = np.percentile(values, [25, 50, 75], axis=0)
-    return {"median": median.tolist(), "q25": q25.tolist(), "q75": q75.tolist()}
-
-
 @dataclass(frozen=True, eq=False)
-class PathAngle:
-    """Path-angle and companions; arrays are (end states, alpha points)."""
+class PathAngle(pathangle.PathAngle):
+    """The core's path-angle and path-norm plus each player's gradient norm and loss along
+    the paths (arrays (end states, alpha points)) and the clip filter applied. JSON: the core's
+    document with ``clip`` after ``ends``, and ``grad_norms`` and ``losses`` per player as
+    ``{"median", "q25", "q75"}``."""
 
-    alphas: np.ndarray
-    cosine: np.ndarray
-    path_norm: np.ndarray
     grad_norms: dict[str, np.ndarray]
     losses: dict[str, np.ndarray]
     clip: dict[str, float]
 
-    @property
-    def ends(self) -> int:
-        return self.cosine.shape[0]
-
     def to_dict(self) -> dict:
-        return {
-            "alphas": self.alphas.tolist(),
-            "ends": self.ends,
-            "clip": dict(self.clip),
-            "cosine": {**_summary(self.cosine), "per_end": self.cosine.tolist()},
-            "path_norm": {**_summary(self.path_norm), "per_end": self.path_norm.tolist()},
-            "grad_norms": {p: _summary(v) for p, v in self.grad_norms.items()},
-            "losses": {p: _summary(v) for p, v in self.losses.items()},
-        }
+        document = super().to_dict()
+        return {"alphas": document.pop("alphas"), "ends": document.pop("ends"),
+                "clip": dict(self.clip), **document,
+                "grad_norms": {p: pathangle.summary(v) for p, v in self.grad_norms.items()},
+                "losses": {p: pathangle.summary(v) for p, v in self.losses.items()}}
 
 
 def clip_filter(game: NeuralGame, omega: torch.Tensor, field: torch.Tensor,
@@ -119,26 +106,27 @@ def path_angle(game: NeuralGame, start: torch.Tensor, ends: Sequence[torch.Tenso
 
     batched = vmap(lambda alpha, s, d: average(game.functional_field, s + alpha * d),
                    in_dims=(0, None, None))
-    closed = game.closed_form()
+    fast = game.fast_path()
 
     def at_point(alpha: torch.Tensor, delta: torch.Tensor, line):
         """(field, losses) at start + alpha delta, averaged over the batches."""
         if line is not None:
             try:
-                with torch.enable_grad():
-                    return average(lambda _, batch: line(float(alpha), batch), None)
-            except ClosedFormUnsupported:  # e.g. non-finite samples there: autograd
+                return average(lambda _, batch: line(float(alpha), batch), None)
+            except Unsupported:  # e.g. non-finite samples there: autograd
                 pass
         return average(game.field_and_losses, start + alpha * delta)
 
-    rows = {"cosine": [], "norm": [], "grads": [], "losses": []}
+    rows = {"inner": [], "norm": [], "grads": [], "losses": []}
+    delta_norms = []
     for end in ends:
         delta = end.detach().to(game.device, game.dtype) - start
         delta_norm = torch.linalg.vector_norm(delta)
         if delta_norm == 0:
             raise PointError("the start and end states coincide: the path has no direction")
+        delta_norms.append(float(delta_norm))
         fields, losses = [], []
-        line = closed.line(start, delta) if closed is not None else None
+        line = fast.line(start, delta) if fast is not None else None
         for i in range(0, points, chunk):
             part = alphas[i:i + chunk]
             if len(part) == 1:
@@ -152,10 +140,8 @@ def path_angle(game: NeuralGame, start: torch.Tensor, ends: Sequence[torch.Tenso
             if progress:
                 progress(len(part))
         field, loss = torch.cat(fields), torch.cat(losses)
-        norm = torch.linalg.vector_norm(field, dim=1)
-        cosine = torch.where(norm > 0, field @ delta / (norm * delta_norm), torch.zeros_like(norm))
-        rows["cosine"].append(cosine)
-        rows["norm"].append(norm)
+        rows["inner"].append(field @ delta)
+        rows["norm"].append(torch.linalg.vector_norm(field, dim=1))
         rows["grads"].append(torch.stack([torch.linalg.vector_norm(field[:, s], dim=1)
                                           for s in slices]))
         rows["losses"].append(loss.T)
@@ -163,8 +149,10 @@ def path_angle(game: NeuralGame, start: torch.Tensor, ends: Sequence[torch.Tenso
     def as_numpy(tensors):
         return torch.stack(tensors).cpu().numpy().astype(np.float64)
 
-    grads, losses = as_numpy(rows["grads"]), as_numpy(rows["losses"])
+    grads, losses, norms = as_numpy(rows["grads"]), as_numpy(rows["losses"]), as_numpy(rows["norm"])
+    cosines = np.stack([pathangle.cosine(inner, norm, size)
+                        for inner, norm, size in zip(as_numpy(rows["inner"]), norms, delta_norms)])
     return PathAngle(
-        alphas.cpu().numpy().astype(np.float64), as_numpy(rows["cosine"]), as_numpy(rows["norm"]),
+        alphas.cpu().numpy().astype(np.float64), cosines, norms,
         {n: grads[:, i] for i, n in enumerate(names)}, {n: losses[:, i] for i, n in enumerate(names)},
         clip)

@@ -22,11 +22,15 @@ players (the generator returns a leaf standing for x, the discriminator one stan
 and autograd on those N-vectors gives g, gG, e and, for J u, their derivatives (the loss's
 Hessian in the scores applied to the scores' tangents).
 
-The closed form applies when each player is exactly Linear -> ReLU -> Linear (``nn.Sequential``,
-``MoGGenerator`` or ``MoGDiscriminator``, biases, no hooks or parametrisations, every parameter
-trainable), the discriminator has one input and one output, and the loss calls the generator on
-one latent batch and the discriminator only on its output or on constant samples; anything else
-raises ``ClosedFormUnsupported`` (callers fall back to autograd).
+The closed form applies when each player's layers are Linear -> ReLU -> Linear (read from the
+module's structure: its children, or its only child's; biases, one output, no hooks,
+parametrisations or buffers, every parameter trainable), the discriminator has one input, and
+the loss calls the generator on one latent batch and the discriminator only on its output or on
+constant samples; anything else raises ``ClosedFormUnsupported`` (callers fall back to
+autograd). The roles come from the structure (the discriminator has one input) and, where both
+players have one input, from the loss (the assignment under which it runs on the stand-ins).
+Whether a module's forward is the MLP its layers describe is not assumed: callers validate the
+closed form against autograd before use (``neural.plugins``).
 """
 from __future__ import annotations
 
@@ -37,36 +41,53 @@ import numpy as np
 import torch
 from torch import nn
 
-from neural.training.models import MoGDiscriminator, MoGGenerator
 from neural.fastpath.scalar_relu import ReLUThresholds, SamplePositions
+from neural.plugins import Unsupported
 
 FirstLayer = Callable[[torch.Tensor], torch.Tensor]  # latents -> pre-activations W z + beta
 
 
-class ClosedFormUnsupported(Exception):
+class ClosedFormUnsupported(Unsupported):
     """The loss uses the players in a way the closed form does not cover."""
 
 
 def mlp_layers(module: nn.Module) -> tuple[nn.Linear, nn.Linear] | None:
-    """``(first, last)`` Linear layers if ``module`` is exactly Linear -> ReLU -> Linear with
-    biases and trainable parameters and nothing that changes its forward, else None."""
-    if type(module) in (MoGGenerator, MoGDiscriminator):
-        net = module.net
-    elif type(module) is nn.Sequential:
-        net = module
-    else:
+    """``(first, last)`` Linear layers if ``module``'s layers (its children, or those of its
+    only child) are Linear -> ReLU -> Linear with biases and one output, its parameters are
+    exactly theirs and trainable, and no hook, parametrisation or buffer changes its forward;
+    else None."""
+    layers = list(module.children())
+    if len(layers) == 1:
+        layers = list(layers[0].children())
+    if not (len(layers) == 3 and isinstance(layers[0], nn.Linear)
+            and isinstance(layers[1], nn.ReLU) and isinstance(layers[2], nn.Linear)):
         return None
-    if not (len(net) == 3 and type(net[0]) is nn.Linear and type(net[1]) is nn.ReLU
-            and type(net[2]) is nn.Linear and net[0].bias is not None and net[2].bias is not None
-            and net[2].out_features == 1):
+    first, _, last = layers
+    if first.bias is None or last.bias is None or last.out_features != 1:
         return None
-    for m in (module, *module.modules()):
+    own = (first.weight, first.bias, last.weight, last.bias)
+    params = list(module.parameters())
+    if len(params) != 4 or any(p is not q for p, q in zip(params, own)):
+        return None
+    for m in module.modules():
         if (m._forward_hooks or m._forward_pre_hooks or m._backward_hooks
                 or getattr(m, "parametrizations", None)):
             return None
-    if not all(p.requires_grad for p in module.parameters()) or list(module.buffers()):
+    if not all(p.requires_grad for p in params) or list(module.buffers()):
         return None
-    return net[0], net[2]
+    return first, last
+
+
+def output_shape(module: nn.Module, inputs: int) -> tuple[int, ...] | None:
+    """The shape of ``module``'s output on a probe batch of two zero inputs, or None where it
+    fails there (tells a discriminator returning (N,) from one returning (N, 1))."""
+    weight = next(module.parameters())
+    try:
+        with torch.no_grad():
+            out = module(torch.zeros(2, inputs, dtype=weight.dtype, device=weight.device))
+    except Exception:  # noqa: BLE001 - a forward that does not take a plain batch: no closed form
+        return None
+    return tuple(out.shape) if isinstance(out, torch.Tensor) else None
 
 
 @dataclass(frozen=True)
@@ -357,7 +378,7 @@ class MoGPoint:
 
 class MoGClosedForm:
     """The closed form for a game whose players ``generator`` and ``discriminator`` are MoG MLPs
-    and whose loss is ``loss`` (``detect`` decides)."""
+    and whose loss is ``loss`` (``candidates`` finds them)."""
 
     def __init__(self, generator: str, discriminator: str, squeeze: bool, loss: Callable):
         self.generator, self.discriminator, self.squeeze, self.loss = (
@@ -365,22 +386,24 @@ class MoGClosedForm:
         self._cache: dict[int, tuple] = {}
 
     @classmethod
-    def detect(cls, players: Mapping[str, nn.Module], loss: Callable) -> MoGClosedForm | None:
-        """The closed form for these players, or None where their layout does not admit it."""
-        if len(players) != 2:
-            return None
-        layers = {name: mlp_layers(m) if isinstance(m, nn.Module) else None
-                  for name, m in players.items()}
+    def candidates(cls, players: Mapping[str, nn.Module], loss: Callable) -> list[MoGClosedForm]:
+        """The closed forms these two players admit, one per role assignment: the
+        discriminator has one input and returns (N,) or (N, 1), the generator returns (N, 1).
+        Two candidates where both players have one input (the loss tells them apart: the wrong
+        one raises ``ClosedFormUnsupported`` on the stand-ins)."""
+        if len(players) != 2 or not all(isinstance(m, nn.Module) for m in players.values()):
+            return []
+        layers = {name: mlp_layers(m) for name, m in players.items()}
         if any(found is None for found in layers.values()):
-            return None
-        critics = [name for name, (first, _) in layers.items() if first.in_features == 1]
-        if len(critics) == 2:  # a generator with one latent dimension: go by the usual names
-            critics = [name for name in critics if name == "D"]
-        if len(critics) != 1:
-            return None
-        (d_name,) = critics
-        (g_name,) = [name for name in players if name != d_name]
-        return cls(g_name, d_name, type(players[d_name]) is MoGDiscriminator, loss)
+            return []
+        shapes = {name: output_shape(players[name], first.in_features)
+                  for name, (first, _) in layers.items()}
+        forms = []
+        for d_name, (first, _) in layers.items():
+            (g_name,) = [name for name in players if name != d_name]
+            if first.in_features == 1 and shapes[g_name] == (2, 1) and shapes[d_name] in ((2,), (2, 1)):
+                forms.append(cls(g_name, d_name, shapes[d_name] == (2,), loss))
+        return forms
 
     def sorted_samples(self, x: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
         """Constant samples (M, 1) as float64 and their argsort, cached like the latents."""
@@ -412,12 +435,36 @@ class MoGClosedForm:
 
 
 class FlatClosedForm:
-    """The closed form on a flat joint parameter vector: ``slices`` and ``dims`` (hidden units,
-    inputs) of each player in omega, players in ``order`` (``NeuralGame``'s layout)."""
+    """The closed form on a flat joint parameter vector, as a ``neural.plugins.FastPath``:
+    ``slices`` and ``dims`` (hidden units, inputs) of each player in omega, players in ``order``
+    (``NeuralGame``'s layout)."""
+
+    name = "closed-form"
 
     def __init__(self, form: MoGClosedForm, order: Sequence[str], slices: Mapping[str, slice],
                  dims: Mapping[str, tuple[int, int]]):
         self.form, self.order, self.slices, self.dims = form, tuple(order), dict(slices), dict(dims)
+
+    @classmethod
+    def for_game(cls, game) -> FlatClosedForm | None:
+        """The closed form of a ``NeuralGame`` on the CPU whose players and loss admit it (the
+        first candidate the loss runs with on the first batch), else None."""
+        if game.device.type != "cpu":
+            return None
+        modules = game.modules()
+        forms = MoGClosedForm.candidates(modules, game.loss_fn)
+        if not forms:
+            return None
+        firsts = {name: mlp_layers(module)[0] for name, module in modules.items()}
+        dims = {name: (first.out_features, first.in_features) for name, first in firsts.items()}
+        flats = [cls(form, game.player_names, game.slices, dims) for form in forms]
+        for flat in flats[:-1]:  # ambiguous roles: keep the first the loss runs with
+            try:
+                flat.field_and_losses(game.omega(), game.batches[0])
+                return flat
+            except Exception:  # noqa: BLE001 - any failure of the stand-ins: the next roles
+                pass
+        return flats[-1]
 
     def split(self, omega: torch.Tensor) -> dict[str, MLP]:
         return {name: MLP.from_flat(omega[self.slices[name]], *self.dims[name])
@@ -428,6 +475,7 @@ class FlatClosedForm:
         return self.form.point(parts[self.form.generator], parts[self.form.discriminator], batch,
                                **options)
 
+    @torch.enable_grad()
     def field_and_losses(self, omega: torch.Tensor, batch, players: Sequence[str] | None = None,
                          **options) -> tuple[torch.Tensor, torch.Tensor]:
         """``(v, losses)`` like ``NeuralGame.field_and_losses`` (v over ``players``, default
@@ -437,6 +485,18 @@ class FlatClosedForm:
         grads = point.gradients(chosen)
         return (torch.cat([grads[name].flat() for name in chosen]),
                 torch.stack([point.losses[name] for name in self.order]))
+
+    @torch.enable_grad()
+    def linearize(self, omega: torch.Tensor, batch) -> Callable:
+        """``(u, cols, rows) -> rows`` of ``J u`` at omega on one batch (``jvp`` at one point
+        built once)."""
+        point = self.point(omega, batch, second_order=True)
+
+        @torch.enable_grad()
+        def product(tangent, cols, rows):
+            return self.jvp(point, tangent, cols, rows)
+
+        return product
 
     def jvp(self, point: MoGPoint, tangent: torch.Tensor, cols: Sequence[str],
             rows: Sequence[str]) -> torch.Tensor:

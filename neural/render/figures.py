@@ -39,9 +39,9 @@ def save_path_angle_plot(result: PathAngle, path: str | Path, title: str) -> Non
     figure = new_figure(7, 4)
     norm_axes = figure.add_subplot()
     angle_axes = norm_axes.twinx()
-    for axes, values, color, label in ((norm_axes, result.path_norm, "tab:orange", "||v|| (path-norm)"),
-                                       (angle_axes, result.cosine, "tab:blue", "path-angle c(alpha)")):
-        low, mid, high = np.percentile(values, [25, 50, 75], axis=0)
+    spread = result.spread()
+    for axes, (low, mid, high), color, label in ((norm_axes, spread.norm, "tab:orange", "||v|| (path-norm)"),
+                                                 (angle_axes, spread.cosine, "tab:blue", "path-angle c(alpha)")):
         axes.plot(result.alphas, mid, color=color, label=label)
         if result.ends > 1:
             axes.fill_between(result.alphas, low, high, color=color, alpha=0.25, linewidth=0)

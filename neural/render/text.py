@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from gametheory.dynamics.pathangle import quartiles
 from gametheory.render.text import escape
 from neural.analysis.certificates import Certificate
 from neural.analysis.classify import NeuralClassification
@@ -121,7 +122,7 @@ def print_path_angle(result: PathAngle, console, rows: int = 13) -> None:
     table.add_column("||v||", justify="right")
     for name in result.losses:
         table.add_column(f"loss {name}", justify="right")
-    q = {key: np.percentile(values, [25, 50, 75], axis=0) for key, values in
+    q = {key: quartiles(values, ignore_nan=key == "c") for key, values in
          [("c", result.cosine), ("n", result.path_norm)] + [(n, v) for n, v in result.losses.items()]}
 
     def cell(key, j):
@@ -132,4 +133,3 @@ def print_path_angle(result: PathAngle, console, rows: int = 13) -> None:
         table.add_row(f"{result.alphas[j]:.3f}", cell("c", j), cell("n", j),
                       *[cell(name, j) for name in result.losses])
     console.print(table)
-

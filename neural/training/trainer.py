@@ -7,6 +7,10 @@ Randomness: model initialisation uses ``torch.manual_seed(seed)``; MoG samples c
 dedicated generator seeded ``seed + 2`` whose state is checkpointed, evaluation latents from
 ``seed + 3``. On CPU a run is deterministic and a resumed run is bit-identical to an
 uninterrupted one.
+
+Gradients: autograd, or a registered plug-in's gradient fill (``neural.plugins``, e.g. the MoG
+closed form) that reproduced autograd's field and losses on the first batch at start-up; every
+metrics record says which (``gradient_path``: ``"closed-form"``, ``"autograd"``, ...).
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ from pathlib import Path
 import torch
 
 from gametheory.errors import GameError, OptionError
+from neural import plugins
 from neural.game import NeuralGame
 from neural.training.checkpoint import (CheckpointError, atomic_write, checkpoint_path, first_line,
                                         list_checkpoints, load_checkpoint, load_latest_readable,
@@ -29,7 +34,6 @@ from neural.training.losses import gan_loss
 from neural.training.models import build_players
 from neural.training.optim import ParameterAverage, fill_game_gradients, make_optimizer, player_groups
 from neural.training.config import RESUMABLE_FIELDS, TrainConfig
-from neural.fastpath.training import MoGFastField, fast_path_applies
 
 EVAL_SAMPLES = {"mog": 10_000, "mnist": 64, "cifar10": 64}
 
@@ -141,12 +145,62 @@ class Trainer:
         self._stop_agreed = False  # under data parallelism: some rank asked to stop
         self.last_checkpoint: Path | None = None
         self.evaluator = None  # optional: generate -> {metric: value}, run with the samples
-        #: closed-form MoG gradients instead of autograd where valid (``neural.fastpath.training``:
-        #: same mathematics, ~2x fewer memory passes); None = autograd. Set to None to force
-        #: the autograd path.
-        self.fast_field = (MoGFastField(self.players, self.loss)
-                           if distributed is None and fast_path_applies(
-                               self.players, self.loss, config.consensus) else None)
+        #: why an offered gradient fill is not used (None: none offered, or it is used)
+        self.gradient_note: str | None = None
+        #: a plug-in's gradient fill checked against autograd (``_checked_gradient_fill``), or
+        #: None for autograd; set to None to force the autograd path
+        self.fast_field = self._checked_gradient_fill()
+
+    @property
+    def gradient_path(self) -> str:
+        """How the players' gradients are computed: the fill's name or ``"autograd"``."""
+        return "autograd" if self.fast_field is None else self.fast_field.name
+
+    def _checked_gradient_fill(self) -> plugins.GradientFill | None:
+        """The first gradient fill a plug-in offers for these players and loss whose field
+        and losses agree with autograd's (``plugins.agrees``) on the run's first batch at the
+        initial state (drawn from a copy of the batch generator, so the run is unchanged);
+        None where none does, or with consensus or data parallelism (their gradients need
+        autograd)."""
+        if self.distributed is not None or self.config.consensus:
+            return None
+        names = tuple(self.players)
+        copy = torch.Generator().set_state(self.generator.get_state())
+        batch = self.batches.next(copy)
+
+        def field(fill):
+            for p in (p for n in names for p in self.params[n]):
+                p.grad = None
+            losses = fill(batch, names)
+            if losses is None:
+                return None
+            return (torch.cat([p.grad.reshape(-1) for n in names for p in self.params[n]]),
+                    torch.stack([losses[n].detach() for n in names]))
+
+        def autograd(batch, players):
+            losses = self.loss(self.players, batch)
+            fill_game_gradients(losses, self.params, players)
+            return losses
+
+        chosen, reference = None, None
+        for provider in plugins.providers():
+            fill = provider.for_training(self.players, self.loss)
+            if fill is None:
+                continue
+            reference = reference or field(autograd)
+            try:
+                ours = field(fill)
+            except Exception:  # noqa: BLE001 - whatever the plug-in cannot serve: autograd
+                ours = None
+            if ours is not None and all(map(plugins.agrees, ours, reference)):
+                chosen, self.gradient_note = fill, None
+                break
+            failure = "cannot serve this loss" if ours is None else "do not reproduce autograd's"
+            self.gradient_note = (f"the {fill.name} gradients {failure} on the first batch: "
+                                  "training with autograd")
+        for p in (p for n in names for p in self.params[n]):
+            p.grad = None
+        return chosen
 
     # --- one iteration ------------------------------------------------------------------------
     @property
@@ -264,8 +318,8 @@ class Trainer:
             generator.train(was_training)
 
     def record(self) -> dict:
-        """The metrics of the current iteration as plain floats."""
-        record = {"iteration": self.iteration}
+        """The metrics of the current iteration as plain floats, and the gradient path."""
+        record = {"iteration": self.iteration, "gradient_path": self.gradient_path}
         record.update({k: float(v) for k, v in self.stats.items()})
         if self.config.dataset == "mog":
             from neural.training.data import mog_cdf
@@ -344,7 +398,8 @@ class Trainer:
             last_record = self.record()
         return {"iteration": self.iteration, "interrupted": self.iteration < config.iterations,
                 "checkpoint": str(self.last_checkpoint), "run_dir": str(self.run_dir),
-                "last": last_record}
+                "last": last_record, "gradient_path": self.gradient_path,
+                "gradient_note": self.gradient_note}
 
 
 # --- starting and resuming runs ---------------------------------------------------------------
