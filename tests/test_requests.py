@@ -45,7 +45,7 @@ def test_each_run_is_judged_against_its_nearest_point():
     (dict(method="simgd", h="0.1", random=0), "--random must be positive"),
     (dict(method="flow", h="-1"), "--h must be positive"),
     (dict(method="flow", h="1e3", steps=10_000), f"at most {MAX_FLOW_TIME:g}"),
-    (dict(method="eg", h="0.1", order="D,G"), "a player order applies to alternating methods only"),
+    (dict(method="eg", h="0.1", order="P2,P1"), "a player order applies to alternating methods only"),
 ])
 def test_simulation_refusals(options, message):
     with pytest.raises(OptionError, match=re.escape(message)):
