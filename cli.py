@@ -152,7 +152,7 @@ def stepsize(
     if as_json:
         emit_json(stepsize_document(found.report, found.method, found.analyses))
     else:
-        if found.method.name == "simgd" and found.method.ratio == 1:
+        if found.method.plain:
             render.print_stepsize(found.report, console())
         render_dynamics.print_step_analyses(found.report, found.method, found.analyses, console())
 
@@ -325,14 +325,11 @@ def neural_classify(
     smallest Hessian eigenvalue)? How much rotation? Each verdict says certified or indicative."""
     import warnings
 
-    from gametheory.errors import OptionError
     from neural.render import text as render
     from neural.render.documents import classification_document
     from neural.analysis.classify import classify_state
     from neural.targets import resolve_target
 
-    if not grad_tol >= 0:
-        raise OptionError(f"--grad-tol must be non-negative, got {grad_tol}")
     resolved = resolve_target(target, point, device=device, dtype=dtype)
     with warnings.catch_warnings(), render.progress_bar("classify: products", console(stderr=True)) as advance:
         warnings.simplefilter("ignore", RuntimeWarning)

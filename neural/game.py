@@ -348,8 +348,7 @@ class NeuralGame:
         requiring grad, in omega's order). Products with the Jacobian are backward passes
         through this graph (see ``neural.operators``). (Leaky) ReLUs are built with a
         constant-mask backward (``_PiecewiseLinearMode``): same products bit for bit, without a
-        zero second-derivative tensor per activation per product (MoG NSGAN: ~24 ms instead of
-        ~31 ms per ``J^T u``, one thread, steady state)."""
+        zero second-derivative tensor per activation per product."""
         field, leaves, _ = self._own_gradients(omega, batch, players, create_graph=True)
         return field, leaves
 

@@ -13,10 +13,10 @@ Products are averaged over the game's evaluation batches. Two ways of computing 
   double-backward graph of ``w -> J^T w`` (built once too). Memory: every batch's graph.
 - streaming (default for several batches): every product rebuilds one batch's graph at a time
   (``J^T u``: gradient graph + one backward; ``J u``: forward-over-reverse ``torch.func.jvp``,
-  measured on par with rebuilding a double-backward graph on the MoG model, 100-170 ms vs
-  120-140 ms, and it holds no double graph). Memory: one batch's graph.
+  as fast as rebuilding a double-backward graph, and it holds no double graph). Memory: one
+  batch's graph.
 - fast path (``NeuralGame.fast_path``, a plug-in such as the MoG closed form on the CPU):
-  ``J u`` from the plug-in's ``linearize`` (the closed form's is about 3x cheaper than a retained
+  ``J u`` from the plug-in's ``linearize`` (the closed form's is cheaper than a retained
   ``J^T u``); used automatically for ``J`` and for symmetric blocks (a player's Hessian),
   linearised once per batch when retained or per product otherwise. ``J^T`` of a non-symmetric
   block keeps the autograd graphs.
@@ -115,7 +115,7 @@ class JacobianOperator(GameOperator):
     ``retain`` chooses the retained (True) or streaming (False) products; default: retained
     for a single batch, streaming for several (memory of one batch). ``batched``: ``matmat``
     pushes all columns through one batched backward pass (or vmap of jvp); default on CUDA
-    only, as on CPU it measured slower than one product per column (fast-path products are
+    only, as on CPU it is slower than one product per column (fast-path products are
     always one per column).
     """
 

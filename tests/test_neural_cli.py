@@ -75,6 +75,8 @@ def test_path_angle_on_a_zoo_game(tmp_path):
     (["neural", "eigs", "example2", "--point", "theta=0", "--point", "phi=1", "--k", "0"], "k must"),
     (["neural", "classify", "example2", "--point", "theta=0"], "missing"),
     (["neural", "classify", "missing_run.pt"], "checkpoint"),
+    (["neural", "classify", "example2", "--point", "theta=0", "--point", "phi=1", "--grad-tol", "-1"],
+     "--grad-tol must be non-negative"),
     (["neural", "path-angle", "theta=1,phi=0", "theta=0,phi=0"], "not a checkpoint"),
     (["neural", "path-angle", "--game", "rotation", "theta=1,phi=0", "theta=1,phi=0"], "coincide"),
     (["neural", "path-angle", "--game", "rotation", "theta=1,phi=0", "theta=0,phi=0", "--points", "1"], "points"),

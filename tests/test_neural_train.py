@@ -72,6 +72,13 @@ def test_resume_is_bit_identical(tmp_path, method, alternating, n_critic, loss):
     assert [{k: v for k, v in r.items() if k != "it_per_s"} for r in kept] == strip
 
 
+def test_resume_accepts_an_alias_of_the_stored_method_and_refuses_another(tmp_path):
+    start_run(mog_config(iterations=4, method="extragradient", batch_size=100), tmp_path, "cpu").run()
+    with pytest.raises(CheckpointError, match=r"method='gd' \(run has 'extragradient'\)"):
+        resume_run(tmp_path, method="gd", iterations=6, device="cpu")
+    resume_run(tmp_path, method="eg", iterations=6, device="cpu").run()
+    assert load_checkpoint(tmp_path)["iteration"] == 6
+
 def test_ctrl_c_checkpoints_and_resume_matches(tmp_path):
     class InterruptAt:
         def start(self, total, completed):

@@ -159,7 +159,7 @@ def scan_upper(method: Method, jacobian: np.ndarray) -> float:
 
 
 def _numeric_intervals(method: Method, j: np.ndarray, slices, points: int = 1200):
-    import scipy.optimize  # deferred: ~0.7 s of start-up that exact analyses never need
+    import scipy.optimize  # deferred: a slow import that exact analyses never need
 
     upper = scan_upper(method, j)
     grid = np.unique(np.concatenate([np.geomspace(upper * 1e-6, upper, points // 2),

@@ -56,7 +56,7 @@ def _with_analysis(entry: dict, method: Method, analysis: StepAnalysis | None) -
     if analysis is None:
         return {**entry, "stable_interval": None, "optimal_step_size": None, "optimal_spectral_radius": None}
     entry = {**entry, **analysis.to_dict(), "method": method.label}
-    if method.name == "simgd" and method.ratio == 1:
+    if method.plain:
         return entry  # Lemma 4 already fills max_step_size, its exact value and the binding eigenvalue
     interval, exact = analysis.stable_interval, analysis.intervals_exact
     return {**entry, "max_step_size": None if interval is None else interval[1],

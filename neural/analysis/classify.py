@@ -293,6 +293,8 @@ def classify_state(game: NeuralGame, omega: torch.Tensor | None = None, *, k: in
     ``top_k`` eigenvalues by magnitude, ``k`` leftmost ones (k=2 covers a complex pair), each
     player's Hessian extremes. Dense (with proofs) up to ``dense_budget`` parameters; beyond,
     Krylov solves with an exponential confirmation of at most ``exp_budget`` products."""
+    if not grad_tol >= 0:
+        raise OptionError(f"--grad-tol must be non-negative, got {grad_tol}")
     omega = game.omega() if omega is None else omega
     zero_tol = default_zero_tol(game.dtype) if zero_tol is None else zero_tol
     grad_norm = float(torch.linalg.vector_norm(game.vector_field(omega)))

@@ -12,7 +12,7 @@ coordinate is dropped where ``|phi_j| = c`` and ``sign(grad_j) = -sign(phi_j)`` 
 by clipping would not move it).
 
 Several alpha points are evaluated per pass with ``vmap`` over ``functional_call`` in chunks of
-``chunk`` (bounding memory). ``chunk=1`` evaluates one point per pass, which measured faster on
+``chunk`` (bounding memory). ``chunk=1`` evaluates one point per pass, which is faster on
 CPU (bench/RESULTS.md), so it is the CPU default: along the line of the game's fast path where
 it has one (``NeuralGame.fast_path``; the MoG closed form forms the generator's pre-activations,
 linear in alpha, once per path), else with eager autograd pruned per player.

@@ -23,8 +23,10 @@ from pathlib import Path
 
 import torch
 
+from gametheory.dynamics.vocabulary import resolve_method
 from gametheory.errors import GameError, OptionError
 from neural import plugins
+from neural.devices import parse_device
 from neural.game import NeuralGame
 from neural.training.checkpoint import (CheckpointError, atomic_write, checkpoint_path, first_line,
                                         list_checkpoints, load_checkpoint, load_latest_readable,
@@ -118,7 +120,7 @@ class Trainer:
                  real: torch.Tensor | None = None):
         self.config, players, self.loss = build_game_parts(config.validate())
         self.run_dir = Path(run_dir)
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.device = parse_device(device)
         self.distributed = distributed
         if distributed is not None and config.consensus:
             raise OptionError("consensus optimisation needs the full vector field and is not "
@@ -424,6 +426,13 @@ def start_run(config: TrainConfig, run_dir: str | Path, device=None, distributed
     return trainer
 
 
+def _same(field: str, requested, stored) -> bool:
+    """Whether a requested config value names the stored one (method aliases count as equal)."""
+    if field == "method":
+        return resolve_method(requested) == resolve_method(stored)
+    return requested == stored
+
+
 def resume_run(run_dir: str | Path, dataset: str | None = None, preset: str | None = None,
                device=None, distributed=None, notify=None, **overrides) -> Trainer:
     """A trainer continuing the latest readable checkpoint of ``run_dir``. Newer checkpoints that
@@ -439,7 +448,7 @@ def resume_run(run_dir: str | Path, dataset: str | None = None, preset: str | No
     stored = TrainConfig.from_dict(state["config"])
     requested = {"dataset": dataset, "preset": preset, **overrides}
     conflicts = [f"{k}={v!r} (run has {getattr(stored, k)!r})" for k, v in requested.items()
-                 if v is not None and k not in RESUMABLE_FIELDS and v != getattr(stored, k)]
+                 if v is not None and k not in RESUMABLE_FIELDS and not _same(k, v, getattr(stored, k))]
     if conflicts:
         raise CheckpointError(f"{run_dir} holds another run's config: {', '.join(conflicts)}")
     config = TrainConfig.from_dict({**stored.to_dict(),
