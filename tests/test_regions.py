@@ -7,7 +7,8 @@ from gametheory import Game, Player, classify_game, zoo
 from gametheory.dynamics.convergence import spectral_radius
 from gametheory.errors import OptionError
 from gametheory.dynamics.methods import Method
-from gametheory.dynamics.regions import H, R, hurwitz_conditions, point_region, real_set, unit_disk_conditions
+from gametheory.analysis.criteria import hurwitz_conditions, unit_disk_conditions
+from gametheory.dynamics.regions import H, R, point_region, real_set
 
 gamma = sp.Symbol("gamma", real=True)
 Q = sp.Rational

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from .spectrum import X, characteristic_polynomial, sign_changes
+from .criteria import sign_changes
+from .spectrum import X, characteristic_polynomial
 
 
 @dataclass(frozen=True)

@@ -28,11 +28,10 @@ import sympy as sp
 from mpmath.libmp.libhyper import NoConvergence
 from sympy.polys.matrices import DomainMatrix
 
+from .criteria import all_roots_right, reflect, routh_column, split_axis
 from .fields import UndecidedSign, decidable, describe, exact_domain, generators, sign
+from .polys import X, dropped, lifted
 
-X = sp.Dummy("x")
-"""The variable of characteristic polynomials: a Dummy, so that it never clashes with a game
-parameter named x (or with the variable inside a CRootOf coordinate). Render with :func:`poly_text`."""
 FACTOR_BUDGET = 48
 """Factor a polynomial over Q(a) only when deg(p) * [Q(a):Q] is at most this (over Q always);
 over a field with transcendentals only up to degree :data:`TRANSCENDENTAL_FACTOR_DEGREE`.
@@ -58,28 +57,6 @@ def characteristic_polynomial(matrix: sp.Matrix) -> sp.Poly | None:
     return sp.Poly.from_list(DomainMatrix(rows, (n, n), domain).charpoly(), X, domain=domain)
 
 
-def _lifted(poly: sp.Poly) -> sp.Poly:
-    """``poly`` with denominators cleared and its transcendentals made variables: a polynomial
-    over Q or Q(a), where sympy's gcd and factoring are fast (over Q(t) they are not)."""
-    if not generators(poly.domain):
-        return poly
-    return poly.clear_denoms(convert=True)[1].inject()
-
-
-def _dropped(lifted: sp.Poly, domain) -> sp.Poly:
-    """Inverse of :func:`_lifted`, up to a nonzero constant factor."""
-    return lifted if lifted.gens == (X,) else sp.Poly(lifted.as_expr(), X, domain=domain)
-
-
-def _gcd(a: sp.Poly, b: sp.Poly) -> sp.Poly:
-    return _dropped(sp.gcd(_lifted(a), _lifted(b)), a.domain)
-
-
-def _quo(a: sp.Poly, b: sp.Poly) -> sp.Poly:
-    """Exact quotient a / b (b divides a), up to a nonzero constant factor."""
-    return _dropped(sp.quo(_lifted(a), _lifted(b)), a.domain)
-
-
 def factors(poly: sp.Poly) -> list[tuple[sp.Poly, int]]:
     """Monic factors of ``poly`` with multiplicities: irreducible over its field within
     :data:`FACTOR_BUDGET`, else square-free."""
@@ -89,105 +66,13 @@ def factors(poly: sp.Poly) -> list[tuple[sp.Poly, int]]:
         within = degree <= TRANSCENDENTAL_FACTOR_DEGREE
     else:
         within = domain.is_QQ or degree * domain.ext.minpoly.degree() <= FACTOR_BUDGET
-    lifted = _lifted(poly)
-    found = lifted.factor_list()[1] if within else lifted.sqf_list()[1]
+    raised = lifted(poly)
+    found = raised.factor_list()[1] if within else raised.sqf_list()[1]
     out = []
     for factor, multiplicity in found:
-        if factor.degree(lifted.gens[0]) > 0:
-            out.append((_dropped(factor, domain).monic(), multiplicity))
+        if factor.degree(raised.gens[0]) > 0:
+            out.append((dropped(factor, domain).monic(), multiplicity))
     return out
-
-
-def _reflect(poly: sp.Poly) -> sp.Poly:
-    """``p(-x)``, scaled to a positive leading coefficient (same roots as -roots of p)."""
-    reflected = poly.compose(sp.Poly(-X, X, domain=poly.domain))
-    return -reflected if sign(poly.domain, reflected.rep.LC()) < 0 else reflected
-
-
-def _routh_column(poly: sp.Poly) -> list[int]:
-    """Signs of the first column of the Routh array of ``poly`` (exact field arithmetic),
-    ending at the first zero entry (a singular array)."""
-    domain = poly.domain
-    coeffs = poly.rep.to_list()
-    upper, lower = coeffs[0::2], coeffs[1::2]
-    signs = [sign(domain, upper[0])]
-    while lower and signs[-1]:
-        signs.append(sign(domain, lower[0]))
-        if signs[-1]:
-            nxt = [(lower[0] * upper[i + 1] - upper[0] * (lower[i + 1] if i + 1 < len(lower) else domain.zero))
-                   / lower[0] for i in range(len(upper) - 1)]
-            upper, lower = lower, nxt
-    return signs
-
-
-def all_roots_right(poly: sp.Poly) -> bool:
-    """True iff every root of ``poly`` has real part > 0 (Routh-Hurwitz on p(-x))."""
-    return poly.degree() == 0 or all(s > 0 for s in _routh_column(_reflect(poly)))
-
-
-def sign_changes(domain, elements) -> int:
-    """Sign changes along a sequence of field elements, zeros skipped (Sturm, Descartes)."""
-    signs = [s for s in (sign(domain, e) for e in elements) if s]
-    return sum(1 for a, b in zip(signs, signs[1:]) if a != b)
-
-
-def _sturm(poly: sp.Poly) -> list[sp.Poly]:
-    """Sturm sequence of a square-free polynomial: p, p', then negated remainders (field
-    remainders, no gcd over the field). A leading coefficient that is 0 (a relation between
-    transcendentals) makes the sequence invalid: :class:`UndecidedSign`."""
-    sequence = [poly, poly.diff(X)]
-    while sequence[-1].degree() > 0:
-        remainder = -sequence[-2].rem(sequence[-1])
-        if remainder.is_zero:
-            break
-        sequence.append(remainder)
-    if any(sign(poly.domain, p.rep.LC()) == 0 for p in sequence):
-        raise UndecidedSign("a Sturm sequence's leading coefficient vanishes")
-    return sequence
-
-
-def _count_positive_real_roots(poly: sp.Poly) -> int:
-    """Number of distinct real roots > 0 of a polynomial with p(0) != 0 (Sturm's theorem)."""
-    sequence = _sturm(_sqf_part(poly))
-    at_zero = sign_changes(poly.domain, [p.rep.to_list()[-1] for p in sequence])
-    at_inf = sign_changes(poly.domain, [p.rep.LC() for p in sequence])
-    return at_zero - at_inf
-
-
-def _sqf_part(poly: sp.Poly) -> sp.Poly:
-    return _dropped(_lifted(poly).sqf_part(), poly.domain)
-
-
-@dataclass(frozen=True)
-class AxisSplit:
-    """``p = g * q`` with g = gcd(p(x), p(-x)) holding every root on the imaginary axis."""
-
-    axis_factor: sp.Poly
-    rest: sp.Poly
-    zero_multiplicity: int
-    axis_squares: sp.Poly | None  # h(-s): its roots s > 0 give the axis roots +-i sqrt(s)
-    all_on_axis: bool
-
-
-def split_axis(poly: sp.Poly) -> AxisSplit:
-    domain = poly.domain
-    g = _gcd(poly, poly.compose(sp.Poly(-X, X, domain=domain)))
-    g = g.monic() if g.degree() > 0 else sp.Poly(1, X, domain=domain)
-    rest = _quo(poly, g)
-    coeffs = g.rep.to_list()
-    m = 0
-    while coeffs and not coeffs[-1]:
-        coeffs.pop()
-        m += 1
-    g1 = sp.Poly.from_list(coeffs, X, domain=domain) if coeffs else sp.Poly(1, X, domain=domain)
-    if g1.degree() <= 0:
-        return AxisSplit(g, rest, m, None, True)
-    # g1 is even: g1(x) = h(x^2). Keep the even-degree coefficients, then substitute s -> -s.
-    h_coeffs = g1.rep.to_list()[0::2]
-    h = sp.Poly.from_list(h_coeffs, X, domain=domain)
-    h_neg = h.compose(sp.Poly(-X, X, domain=domain))
-    on_axis = _count_positive_real_roots(h_neg) == _sqf_part(h_neg).degree()
-    return AxisSplit(g, rest, m, h_neg, on_axis)
 
 
 @dataclass(frozen=True)
@@ -217,7 +102,7 @@ def _decide(poly: sp.Poly) -> tuple[str, str]:
         return "LSSP", "Routh-Hurwitz: every eigenvalue has Re > 0"
     split = split_axis(poly)
     if split.rest.degree() > 0:
-        column = _routh_column(_reflect(split.rest))
+        column = routh_column(reflect(split.rest))
         if not all(s > 0 for s in column):
             if 0 in column and not decidable(poly.domain):
                 raise UndecidedSign("the Routh array of the off-axis factor is singular, and with several "
@@ -288,8 +173,8 @@ def _nroots(poly: sp.Poly, guesses: tuple[complex, ...] = ()) -> list[complex]:
 
 
 def _dropped_sqf(poly: sp.Poly) -> list[tuple[sp.Poly, int]]:
-    lifted = _lifted(poly)
-    return [(_dropped(f, poly.domain).monic(), m) for f, m in lifted.sqf_list()[1] if f.degree(lifted.gens[0]) > 0]
+    raised = lifted(poly)
+    return [(dropped(f, poly.domain).monic(), m) for f, m in raised.sqf_list()[1] if f.degree(raised.gens[0]) > 0]
 
 
 def numeric_roots(poly: sp.Poly, guesses: tuple[complex, ...] = ()) -> list[complex]:

@@ -4,7 +4,7 @@ that minimises the spectral radius (the best local linear rate).
 
 A method converges locally iff ``rho(M) < 1``. For SimGD ``M = I - h J`` and the stable set is
 Lemma 4's ``0 < h < min 2 Re(l)/|l|^2``. Exactness: with an exact J the stable set in ``h`` comes
-from the Schur-Cohn conditions (:func:`gametheory.dynamics.regions.unit_disk_conditions`) reduced by
+from the Schur-Cohn conditions (:func:`gametheory.analysis.criteria.unit_disk_conditions`) reduced by
 sympy, endpoints exact (radicals or ``CRootOf``); otherwise, or when sympy cannot reduce them,
 from a scan of ``rho(h)`` on a grid refined by root bracketing (floats, stated as such).
 """
@@ -17,7 +17,8 @@ import numpy as np
 import sympy as sp
 
 from .methods import Field, Method, is_exact_matrix, update_jacobian
-from .regions import H, Z, moebius, reduce_conditions, unit_disk_conditions
+from ..analysis.criteria import moebius, unit_disk_conditions
+from .regions import H, Z, reduce_conditions
 from ..analysis.spectrum import X, characteristic_polynomial, decide_stability
 from ..analysis.fields import describe
 

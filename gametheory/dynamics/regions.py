@@ -26,64 +26,16 @@ import sympy as sp
 from ..errors import GameError, OptionError, PointError
 from ..game import Game
 from ..parsing import parse_number
+from ..analysis.criteria import right_half_plane_conditions, sylvester_conditions, unit_disk_conditions
 from .methods import METHODS, Method, update_jacobian
 from .vocabulary import resolve_method
 
-S = sp.Symbol("s")
 Z = sp.Symbol("z")
 H = sp.Symbol("h", positive=True)
 R = sp.Symbol("r", positive=True)
 PROPERTIES = ("lssp", "dne")
 REGIONS = PROPERTIES + METHODS
 """Region names: a property of the point, or a method (any spelling; methods also joined by ``+``)."""
-
-
-def hurwitz_conditions(coeffs: Sequence[sp.Expr]) -> list[sp.Expr]:
-    """Expressions that must all be > 0 for every root of ``sum coeffs[i] s^(n-i)`` to have
-    Re < 0 (``coeffs`` from the leading one down)."""
-    a = [sp.expand(c) for c in coeffs]
-    n = len(a) - 1
-
-    def coef(k):
-        return a[k] if 0 <= k <= n else sp.Integer(0)
-
-    hurwitz = sp.Matrix(n, n, lambda i, j: coef(2 * j - i + 1))
-    out = []
-    for k in range(1, n + 1):
-        minor = hurwitz[:k, :k].det(method="berkowitz")
-        out.append(sp.expand(a[0] * minor if k % 2 else minor))
-    return out
-
-
-def right_half_plane_conditions(poly: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
-    """All roots of ``poly`` (in x) have Re > 0 iff every returned expression is > 0."""
-    return hurwitz_conditions(sp.Poly(poly.subs(x, -x), x).all_coeffs())
-
-
-def moebius(poly: sp.Expr, z: sp.Symbol, degree: int | None = None) -> sp.Poly:
-    """``q(s) = (1 - s)^n p((1 + s)/(1 - s))``, n = ``degree`` (default deg p): roots of p in
-    the open unit disk correspond to roots of q with Re s < 0; a root of p at -1 lowers deg q."""
-    p = sp.Poly(poly, z)
-    n = p.degree() if degree is None else degree
-    coeffs = p.all_coeffs()[::-1]
-    q = sum((c * (1 + S) ** k * (1 - S) ** (n - k) for k, c in enumerate(coeffs)), sp.Integer(0))
-    return sp.Poly(sp.expand(q), S)
-
-
-def unit_disk_conditions(poly: sp.Expr, z: sp.Symbol) -> list[sp.Expr]:
-    """All roots of ``poly`` (in z) lie in the open unit disk iff every returned expression is > 0.
-
-    The Moebius transform keeps the full degree n (leading coefficient ``(-1)^n p(-1)``, which
-    may vanish), so a root at ``z = -1`` makes the first condition fail, as it must."""
-    n = sp.Poly(poly, z).degree()
-    q = moebius(poly, z, n)
-    coeffs = [q.coeff_monomial(S ** k) for k in range(n, -1, -1)]
-    return hurwitz_conditions(coeffs)
-
-
-def sylvester_conditions(matrix: sp.Matrix) -> list[sp.Expr]:
-    """A symmetric matrix is positive definite iff every leading principal minor is > 0."""
-    return [sp.expand(matrix[:k, :k].det(method="berkowitz")) for k in range(1, matrix.rows + 1)]
 
 
 # --- reduction -------------------------------------------------------------------------------
