@@ -313,10 +313,12 @@ class NeuralGame:
                 return fast.field_and_losses(omega.detach(), batch)
             except Unsupported:  # e.g. non-finite samples at this state
                 pass
-        return self._autograd_field_and_losses(omega, batch)
+        return self.autograd_field_and_losses(omega, batch)
 
-    def _autograd_field_and_losses(self, omega: torch.Tensor, batch: Any
-                                   ) -> tuple[torch.Tensor, torch.Tensor]:
+    def autograd_field_and_losses(self, omega: torch.Tensor, batch: Any
+                                  ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(v, losses)`` on one batch by autograd alone: the reference a fast path is checked
+        against."""
         with torch.enable_grad():
             field, _, losses = self._own_gradients(omega, batch, None, create_graph=False)
         return field.detach(), torch.stack([l.detach() for l in losses])
@@ -336,7 +338,7 @@ class NeuralGame:
                 field, losses = fast.field_and_losses(self._omega, batch)
             except Exception:  # noqa: BLE001 - whatever the plug-in cannot serve: autograd
                 return False
-            ref_field, ref_losses = self._autograd_field_and_losses(self._omega, batch)
+            ref_field, ref_losses = self.autograd_field_and_losses(self._omega, batch)
             if not (plugins.agrees(field, ref_field) and plugins.agrees(losses, ref_losses)):
                 return False
         return True

@@ -1,7 +1,7 @@
 """The closed-form MoG game (neural.fastpath.closed_form, neural.fastpath.scalar_relu) against autograd.
 
 ReLUThresholds against the dense activation mask; the closed-form field, losses and J u against
-``_autograd_field_and_losses`` and ``dense_jacobian`` (jacfwd) for several losses and layouts;
+``autograd_field_and_losses`` and ``dense_jacobian`` (jacfwd) for several losses and layouts;
 detection by the players' layers (any names, other module classes) and the check against
 autograd (a wrong forward or a wrong plug-in keeps autograd); fall-back to autograd where the
 closed form does not apply; spectrum operator orientation; path-angle with and without the
@@ -161,7 +161,7 @@ def check_field(game, omega=None, rtol=1e-10):
     closed = game.fast_path()
     for batch in game.batches:
         field, losses = closed.field_and_losses(omega, batch)
-        ref_field, ref_losses = game._autograd_field_and_losses(omega, batch)
+        ref_field, ref_losses = game.autograd_field_and_losses(omega, batch)
         assert_rel(field, ref_field, rtol)
         assert_rel(losses, ref_losses, rtol)
         via_game = game.field_and_losses(omega, batch)
@@ -212,7 +212,7 @@ def test_closed_form_several_batches(loss, retain):
     check_field(game)
     check_jacobian(game, retain=retain)
     # the batch-averaged field
-    ref = sum(game._autograd_field_and_losses(game.omega(), b)[0]
+    ref = sum(game.autograd_field_and_losses(game.omega(), b)[0]
               for b in game.batches) / len(game.batches)
     assert_rel(game.vector_field(), ref, 1e-10)
 
@@ -285,7 +285,7 @@ def test_renamed_players_and_other_module_classes_get_the_closed_form(loss):
     assert closed.form.squeeze  # the critic returns (N,)
     omega, batch = game.omega(), game.batches[0]
     field, losses = game.field_and_losses(omega, batch)
-    ref_field, ref_losses = game._autograd_field_and_losses(omega, batch)
+    ref_field, ref_losses = game.autograd_field_and_losses(omega, batch)
     assert_rel(field, ref_field, 1e-10)
     assert_rel(losses, ref_losses, 1e-10)
     op = JacobianOperator(game)
@@ -329,7 +329,7 @@ def test_a_plugin_that_disagrees_with_autograd_is_not_used(monkeypatch):
     monkeypatch.setattr(plugins, "providers", lambda: ())  # no plug-ins: autograd
     game = mog_game(seed=3)
     assert game.fast_path() is None
-    assert_rel(game.vector_field(), game._autograd_field_and_losses(game.omega(), game.batches[0])[0], 1e-15)
+    assert_rel(game.vector_field(), game.autograd_field_and_losses(game.omega(), game.batches[0])[0], 1e-15)
 
 
 # --- unsupported uses fall back to autograd ---------------------------------------------------
@@ -466,7 +466,7 @@ def test_line_equals_field_at_points():
     for alpha in (-0.1, 0.0, 0.45, 1.1):
         with torch.enable_grad():
             field, losses = line(alpha, batch)
-        ref_field, ref_losses = game._autograd_field_and_losses(start + alpha * delta, batch)
+        ref_field, ref_losses = game.autograd_field_and_losses(start + alpha * delta, batch)
         assert_rel(field, ref_field, 1e-10)
         assert_rel(losses, ref_losses, 1e-10)
 
@@ -478,7 +478,7 @@ def test_nan_in_generator_output_bias_gives_nan():
     omega = game.omega()
     omega[game.slices["G"].stop - 1] = float("nan")  # G's output bias: every sample NaN
     field, losses = game.field_and_losses(omega, game.batches[0])
-    ref_field, ref_losses = game._autograd_field_and_losses(omega, game.batches[0])
+    ref_field, ref_losses = game.autograd_field_and_losses(omega, game.batches[0])
     assert torch.isnan(losses).all()
     assert torch.isnan(field).any()
     torch.testing.assert_close(field, ref_field, equal_nan=True)
@@ -500,7 +500,7 @@ def test_nan_in_discriminator_weight_gives_nan():
     omega[game.slices["D"].start] = float("nan")  # D's first-layer weight of unit 0
     batch = game.batches[0]
     field, losses = game.field_and_losses(omega, batch)
-    ref_field, ref_losses = game._autograd_field_and_losses(omega, batch)
+    ref_field, ref_losses = game.autograd_field_and_losses(omega, batch)
     assert torch.isnan(ref_losses).all()
     torch.testing.assert_close(losses, ref_losses, equal_nan=True)
     torch.testing.assert_close(field, ref_field, equal_nan=True)
