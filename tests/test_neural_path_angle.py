@@ -18,7 +18,7 @@ def expected_cosine(game, start, end, alphas):
     out = []
     for alpha in alphas:
         v = np.asarray(field(start + alpha * delta), dtype=float).ravel()
-        out.append(delta @ v / (np.linalg.norm(delta) * np.linalg.norm(v)))
+        out.append(delta @ -v / (np.linalg.norm(delta) * np.linalg.norm(v)))  # cos(w' - w, -v)
     return np.array(out)
 
 
@@ -36,9 +36,9 @@ def test_archetypes_sign_switch_and_bump():
     start, end = torch.tensor([2.0, 1.0], dtype=torch.float64), torch.tensor([0.02, -0.01])
     attraction = path_angle(compile_game(zoo.get("attraction"), [2.0, 1.0]), start, [end],
                             a=0, b=2, points=201)
-    # pure attraction: v points at the optimum: c = -1 before it (v opposes w' - w), +1 after
-    assert attraction.cosine[0, 0] == pytest.approx(-1.0, abs=1e-3)
-    assert attraction.cosine[0, -1] == pytest.approx(1.0, abs=1e-3)
+    # pure attraction (Figure 2a): -v points at the optimum: c = +1 before it, -1 after
+    assert attraction.cosine[0, 0] == pytest.approx(1.0, abs=1e-3)
+    assert attraction.cosine[0, -1] == pytest.approx(-1.0, abs=1e-3)
     assert np.mean(np.abs(attraction.cosine[0]) > 0.9) > 0.95  # a quick sign switch
     rotation = path_angle(compile_game(zoo.get("rotation"), [2.0, 1.0]), start, [end], a=0, b=2,
                           points=201)

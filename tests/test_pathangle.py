@@ -22,17 +22,21 @@ def _at(alpha):
 
 def test_eq7_by_hand():
     result = path_angle(numeric_field(zoo.get("attraction-rotation")), [1.0, 0.0], [0.0, 1.0], [0.0, 0.5])
-    # v = (theta + phi, phi - theta); at (1, 0): v = (1, -1), direction (-1, 1): c = -1.
+    # v = (theta + phi, phi - theta); at (1, 0): -v = (-1, 1), direction (-1, 1): c = +1.
+    # At (1/2, 1/2): -v = (-1, 0), direction (-1, 1): c = 1/sqrt(2).
     assert result.ends == 1 and result.cosine.shape == (1, 2)
-    assert result.cosine[0, 0] == pytest.approx(-1.0)
+    assert result.cosine[0, 0] == pytest.approx(1.0)
+    assert result.cosine[0, 1] == pytest.approx(1 / np.sqrt(2))
     assert result.path_norm[0, 0] == pytest.approx(np.sqrt(2))
     assert result.path_norm[0, 1] == pytest.approx(1.0)  # at (1/2, 1/2): v = (1, 0)
 
 
 def test_attraction_switches_sign_near_one():
+    """The paper's Figure 2a: the dynamics moves along the path towards the optimum (c = +1),
+    then back against it past the optimum (c = -1)."""
     spread = _median("attraction")
     c = spread.median
-    assert np.all(c[: _at(0.9)] < -0.95) and np.all(c[_at(1.1):] > 0.95)
+    assert np.all(c[: _at(0.9)] > 0.95) and np.all(c[_at(1.1):] < -0.95)
     switches = np.flatnonzero(np.diff(np.sign(c)))
     assert len(switches) == 1 and 0.95 <= ALPHAS[switches[0]] <= 1.05
     assert spread.norm[1][_at(1.0)] < 0.1 * spread.norm[1][0]  # path-norm dips at the optimum
@@ -52,19 +56,19 @@ def test_attraction_rotation_has_both():
     c = spread.median
     switches = np.flatnonzero(np.diff(np.sign(c)))
     assert len(switches) == 1 and 0.95 <= ALPHAS[switches[0]] <= 1.05
-    plateau = abs(c[0])
-    assert plateau == pytest.approx(1 / np.sqrt(2), abs=0.02)
+    plateau = c[0]
+    assert plateau == pytest.approx(1 / np.sqrt(2), abs=0.02) and c[-1] < 0  # Figure 2c: + then -
     assert np.abs(c[_at(0.9): _at(1.1)]).max() > plateau + 0.15  # the bump
     assert np.all(spread.cosine[0] <= spread.cosine[1]) and np.all(spread.cosine[1] <= spread.cosine[2])
 
 
 def test_cosine_is_nan_where_the_field_vanishes():
     """The path through the optimum of the attraction game (v = (theta, phi)): v = 0 at
-    alpha = 1/2, so c is undefined there (NaN), and -1 before it, +1 past it."""
+    alpha = 1/2, so c is undefined there (NaN), and +1 before it, -1 past it."""
     result = path_angle(numeric_field(zoo.get("attraction")), [1.0, 1.0], [-1.0, -1.0], [0.0, 0.5, 1.0])
-    assert result.cosine[0, 0] == pytest.approx(-1.0) and result.cosine[0, 2] == pytest.approx(1.0)
+    assert result.cosine[0, 0] == pytest.approx(1.0) and result.cosine[0, 2] == pytest.approx(-1.0)
     assert np.isnan(result.cosine[0, 1]) and result.path_norm[0, 1] == 0.0
-    assert np.isnan(cosine([0.0], [0.0], 1.0)[0]) and cosine([3.0], [2.0], 3.0)[0] == 0.5
+    assert np.isnan(cosine([0.0], [0.0], 1.0)[0]) and cosine([3.0], [2.0], 3.0)[0] == -0.5
 
 
 def test_quartiles_leave_an_undefined_cosine_out():

@@ -2,14 +2,15 @@
 
 Along the line ``omega_alpha = alpha omega' + (1 - alpha) omega`` from a start ``omega`` to an
 end ``omega'`` (alpha in [a, b], b > 1 extrapolates past the end point):
-``c(alpha) = <omega' - omega, v_alpha> / (||omega' - omega|| ||v_alpha||)`` and ``||v_alpha||``.
+``c(alpha) = <omega' - omega, -v_alpha> / (||omega' - omega|| ||v_alpha||)``, the cosine between
+the path and the direction the dynamics moves (-v, descent convention), and ``||v_alpha||``.
 Where ``v_alpha = 0`` exactly, c is undefined and reported as NaN.
 
-Sign: v is the game gradient (descent convention), so near an attracting point v points away
-from it and pure attraction gives ``c = -1`` before the point and ``+1`` past it. The paper's
-text describes the opposite signs (the angle with the update direction -v); the signatures,
-a sign switch near alpha = 1 for attraction and a bump for rotation, are the same.
-Several end points near the stationary point give the median and interquartile range (C.3).
+Orientation: that of the paper's Figures 2-3 and its published code. Pure attraction to the
+end point gives ``c = +1`` before it and ``-1`` past it (the sign switch); rotation gives c
+near 0 away from the point and a bump near alpha = 1. (Eq. (7) as printed, with v itself,
+has the opposite sign.) Several end points near the stationary point give the median and
+interquartile range (C.3).
 
 This module holds the cosine, the quartile summary over end states and the JSON document
 (``PathAngle.to_dict``); the symbolic layer evaluates its field with numpy here
@@ -26,12 +27,12 @@ import numpy as np
 
 
 def cosine(inner, field_norm, direction_norm: float) -> np.ndarray:
-    """``c = <omega' - omega, v> / (||omega' - omega|| ||v||)`` from its parts: the inner
-    products ``<omega' - omega, v_alpha>`` and norms ``||v_alpha||`` per alpha; NaN where
-    ``v_alpha = 0``."""
+    """``c = <omega' - omega, -v> / (||omega' - omega|| ||v||)`` from its parts: the inner
+    products ``<omega' - omega, v_alpha>`` (with v itself) and norms ``||v_alpha||`` per alpha;
+    NaN where ``v_alpha = 0``."""
     inner, field_norm = np.asarray(inner, float), np.asarray(field_norm, float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        values = inner / (direction_norm * field_norm)
+        values = -inner / (direction_norm * field_norm)
     return np.where(field_norm > 0, values, np.nan)
 
 

@@ -189,7 +189,7 @@ def path_angle(spread, title: str, path: str | Path) -> Path:
     right.fill_between(alphas, spread.cosine[0], spread.cosine[2], color="tab:blue", alpha=0.2, lw=0)
     right.plot(alphas, spread.cosine[1], color="tab:blue", lw=1.6, label=r"path-angle $c(\alpha)$")
     right.set_ylim(-1.05, 1.05)
-    right.set_ylabel(r"path-angle $c(\alpha)$", color="tab:blue")
+    right.set_ylabel(r"path-angle $c(\alpha) = \cos(\omega' - \omega, -v_\alpha)$", color="tab:blue")
     right.tick_params(axis="y", colors="tab:blue")
     left.axvline(1.0, color="grey", lw=0.8, ls=":")
     right.axhline(0.0, color="tab:blue", lw=0.5, alpha=0.5)

@@ -1,15 +1,17 @@
 """Path-angle (Berard et al. 2020, eq. (7)) along the straight path between two states.
 
-``c(alpha) = <w' - w, v_alpha> / (||w' - w|| ||v_alpha||)`` with
+``c(alpha) = <w' - w, -v_alpha> / (||w' - w|| ||v_alpha||)`` (the orientation of the paper's
+figures: pure attraction gives +1 before the end state and -1 past it) with
 ``v_alpha = v(alpha w' + (1 - alpha) w)``, for alpha in [a, b] (default [-0.1, 1.1], 100 points:
 extrapolation past the end state shows the rotation "bump" and the attraction sign switch).
 The field is evaluated here with torch; the cosine (NaN where ``v_alpha = 0``), the quartiles
 over end states and the JSON document are those of the one path-angle core,
 ``gametheory.dynamics.pathangle`` (sign convention there). Along the path also: the path-norm
 ``||v_alpha||``, each player's gradient norm and loss. With several end states (close-by good
-checkpoints), the median and interquartile range over them (App. C.3). Optional WGAN weight-clipping filter (eq. (24)): a clipped player's gradient
-coordinate is dropped where ``|phi_j| = c`` and ``sign(grad_j) = -sign(phi_j)`` (a step followed
-by clipping would not move it).
+checkpoints), the median and interquartile range over them (App. C.3). Optional WGAN
+weight-clipping filter (eq. (24)): a clipped player's gradient coordinate is dropped where
+``|phi_j| = c`` and ``sign(grad_j) = -sign(phi_j)`` (a step followed by clipping would not
+move it).
 
 Several alpha points are evaluated per pass with ``vmap`` over ``functional_call`` in chunks of
 ``chunk`` (bounding memory). ``chunk=1`` evaluates one point per pass, which is faster on

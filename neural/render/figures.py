@@ -41,7 +41,7 @@ def save_path_angle_plot(result: PathAngle, path: str | Path, title: str) -> Non
     angle_axes = norm_axes.twinx()
     spread = result.spread()
     for axes, (low, mid, high), color, label in ((norm_axes, spread.norm, "tab:orange", "||v|| (path-norm)"),
-                                                 (angle_axes, spread.cosine, "tab:blue", "path-angle c(alpha)")):
+                                                 (angle_axes, spread.cosine, "tab:blue", r"path-angle $c(\alpha) = \cos(\omega' - \omega, -v_\alpha)$")):
         axes.plot(result.alphas, mid, color=color, label=label)
         if result.ends > 1:
             axes.fill_between(result.alphas, low, high, color=color, alpha=0.25, linewidth=0)
