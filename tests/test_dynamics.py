@@ -1,5 +1,7 @@
 """Local convergence of methods: Lemma 4 as the SimGD case, simulations on either side of the bound,
 the bilinear game and the Dirac GAN under each method, optimal steps."""
+import re
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -162,3 +164,20 @@ def test_lemma9_derived_bound_holds_and_printed_bound_fails():
     result = lemma9(np.array([[1.0, 1.0], [-1.0, 1.0]]), 1.0)
     assert result.quotient == pytest.approx(1 / 3) and result.bound == pytest.approx(1 / 3)
     assert result.c == pytest.approx(1.0) and result.quotient > result.printed_bound
+
+
+def test_a_clearly_contracting_run_is_converging_with_the_steps_it_still_needs():
+    """Example 2 under SimGD at h = 0.9 spirals in (||v|| wobbles but its envelope falls): after
+    200 steps it is "converging", not "bounded"; running the predicted number of further steps
+    brings ||v|| to the tolerance within a factor 10."""
+    game = zoo.get("example2")
+    run = iterate(game, Method("simgd", h=0.9), [0.1, -0.9], 200, target=[0, -1])
+    assert run.verdict == "converging"
+    rate, more = re.search(r"contracts by about ([0-9.]+) per step.* about (\d+) more steps", run.reason).groups()
+    j = classify_game(game).points[0].jacobian
+    radius = spectral_radius(Method("simgd", h=sp.Rational(9, 10)), j, game.slices)
+    assert float(rate) == pytest.approx(radius, abs=0.005)  # the envelope rate is the spectral radius
+    longer = iterate(game, Method("simgd", h=0.9), [0.1, -0.9], 200 + int(more), target=[0, -1])
+    assert 1e-9 < longer.field_norms[-1] < 1e-7
+    cycling = iterate(zoo.get("bilinear"), Method("altgd", h=0.1), [1.0, 0.5], 2000, target=[0, 0])
+    assert cycling.verdict == "bounded"

@@ -5,7 +5,10 @@ empirical linear rate; and the data of a phase portrait on a 2-D slice.
 Verdicts: ``converged`` when ``||v||`` ends below ``tol`` (and, with a target point, the
 distance to it too); ``diverged`` when the state leaves every bound (non-finite or
 ``||omega|| > blowup``) or, with a target, ends farther than ``escape`` from it (default: 100
-times the starting distance, i.e. it moved away); otherwise ``bounded`` (neither, e.g. cycling). The rate is fitted to ``log ||v||`` over the second half.
+times the starting distance, i.e. it moved away); ``converging`` when neither, but the
+envelope of ``||v||`` contracts over the second half (window maxima falling, by at least a factor
+2; the reason gives that rate and the steps, or time, still needed to reach ``tol``); otherwise
+``bounded`` (e.g. cycling). ``rate`` is ``log ||v||`` fitted over the second half.
 Also the data of one player's loss landscape on a slice (Berard et al., Fig. 1b).
 """
 from __future__ import annotations
@@ -29,7 +32,7 @@ class Trajectory:
     times: np.ndarray
     states: np.ndarray  # (len(times), d)
     field_norms: np.ndarray
-    verdict: str  # "converged" | "diverged" | "bounded"
+    verdict: str  # "converged" | "converging" | "diverged" | "bounded"
     rate: float | None  # per step (discrete: factor of ||v|| per step) or per unit time (flow: decay exponent)
     reason: str
 
@@ -52,7 +55,37 @@ def _rate(times: np.ndarray, norms: np.ndarray) -> float | None:
     return float(np.polyfit(times[keep], np.log(norms[keep]), 1)[0])
 
 
-def _verdict(states, norms, target, tol, blowup, escape) -> tuple[str, str]:
+def _envelope_decay(times: np.ndarray, norms: np.ndarray, windows: int = 4) -> float | None:
+    """The decay exponent of ``||v||``'s envelope over the second half of a run: the second half
+    cut into ``windows`` equal windows, the maximum of ``||v||`` in each must fall strictly from
+    window to window and by at least a factor 2 overall (rotation makes ``||v||`` itself wobble);
+    then ``log(m_last / m_first) / (time between the windows' maxima)``, else None."""
+    half = len(norms) // 2
+    if len(norms) - half < 2 * windows or not np.all(np.isfinite(norms[half:])):
+        return None
+    parts = np.array_split(np.arange(half, len(norms)), windows)
+    peaks = [part[np.argmax(norms[part])] for part in parts]
+    maxima = norms[peaks]
+    if not (np.all(np.diff(maxima) < 0) and maxima[-1] <= maxima[0] / 2 and maxima[-1] > 0):
+        return None
+    return float(np.log(maxima[-1] / maxima[0]) / (times[peaks[-1]] - times[peaks[0]]))
+
+
+def _contracting(times: np.ndarray, norms: np.ndarray, tol: float, discrete: bool) -> str | None:
+    """The reason a run counts as converging (its ``||v||`` envelope contracts linearly), or None."""
+    decay = _envelope_decay(times, norms)
+    if decay is None:
+        return None
+    norm = float(norms[-1])
+    needed = max(np.log(tol / norm) / decay, 0.0)
+    if discrete:
+        return (f"||v|| contracts by about {np.exp(decay):.6g} per step (envelope over the second half): "
+                f"||v|| = {norm:.2e}, about {int(np.ceil(needed))} more steps to {tol:g}")
+    return (f"||v|| decays like exp({decay:.4g} t) (envelope over the second half): "
+            f"||v|| = {norm:.2e}, about {needed:.3g} more time to {tol:g}")
+
+
+def _verdict(states, times, norms, target, tol, blowup, escape, discrete: bool = True) -> tuple[str, str]:
     final = states[-1]
     if target is not None and escape is None:
         escape = 100 * float(np.linalg.norm(states[0] - target)) or 1.0
@@ -64,9 +97,14 @@ def _verdict(states, norms, target, tol, blowup, escape) -> tuple[str, str]:
             return "converged", f"ended {distance:.2e} from the target with ||v|| = {norms[-1]:.2e}"
         if distance > escape:
             return "diverged", f"ended {distance:.3g} from the target (more than {escape:.3g}: moved away)"
-        return "bounded", f"ended {distance:.3g} from the target: neither converged nor escaped"
-    if norms[-1] < tol:
+    elif norms[-1] < tol:
         return "converged", f"||v|| = {norms[-1]:.2e} < {tol:g} at the end"
+    contracting = _contracting(times, norms, tol, discrete)
+    if contracting is not None:
+        where = "" if target is None else f"ended {distance:.2e} from the target; "
+        return "converging", where + contracting
+    if target is not None:
+        return "bounded", f"ended {distance:.3g} from the target: neither converged nor escaped"
     return "bounded", f"||v|| = {norms[-1]:.3g} at the end: neither converged nor blew up"
 
 
@@ -92,7 +130,8 @@ def iterate(game: Game, method: Method, start, steps: int, target=None, tol: flo
         norms = np.linalg.norm(field.v(states.T), axis=0)
     times = np.arange(len(states), dtype=float)
     rate = _rate(times, norms)
-    verdict, reason = _verdict(states, norms, None if target is None else np.asarray(target, float), tol, blowup, escape)
+    verdict, reason = _verdict(states, times, norms, None if target is None else np.asarray(target, float), tol,
+                               blowup, escape)
     return Trajectory(method.label, times, states, norms, verdict, None if rate is None else float(np.exp(rate)), reason)
 
 
@@ -117,7 +156,8 @@ def flow(game: Game, start, t_max: float = 50.0, samples: int = 501, target=None
             raise GameError(f"the flow could not be integrated from this start: {solution.message}")
         states = solution.y.T
         norms = np.linalg.norm(v(solution.y), axis=0)
-    verdict, reason = _verdict(states, norms, None if target is None else np.asarray(target, float), tol, blowup, escape)
+    verdict, reason = _verdict(states, solution.t, norms, None if target is None else np.asarray(target, float), tol,
+                               blowup, escape, discrete=False)
     return Trajectory("flow", solution.t, states, norms, verdict, _rate(solution.t, norms), reason)
 
 

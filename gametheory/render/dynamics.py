@@ -65,7 +65,7 @@ def print_simulation(game_name: str, params, runs: list[Trajectory], target, con
     for r in runs:
         start = ", ".join(f"{x:.4g}" for x in r.states[0])
         end = ", ".join(f"{x:.4g}" for x in r.states[-1])
-        colour = {"converged": "green", "diverged": "red", "bounded": "yellow"}[r.verdict]
+        colour = {"converged": "green", "converging": "green", "diverged": "red", "bounded": "yellow"}[r.verdict]
         rate = "-" if r.rate is None else f"{r.rate:.6g} {unit}"
         table.add_row(start, end, str(len(r.times) - 1), f"[{colour}]{r.verdict}[/]", rate, f"{r.field_norms[-1]:.3g}")
     console.print(table)
