@@ -79,6 +79,12 @@ def test_resume_accepts_an_alias_of_the_stored_method_and_refuses_another(tmp_pa
     resume_run(tmp_path, method="eg", iterations=6, device="cpu").run()
     assert load_checkpoint(tmp_path)["iteration"] == 6
 
+def test_a_run_shorter_than_sample_every_still_ends_with_a_sample_figure(tmp_path):
+    start_run(mog_config(iterations=7, batch_size=100), tmp_path, "cpu").run()
+    assert sorted(p.name for p in (tmp_path / "samples").iterdir()) == ["iter_00000007.png"]
+    resume_run(tmp_path, iterations=9, device="cpu").run()
+    assert (tmp_path / "samples" / "iter_00000009.png").stat().st_size > 1000
+
 def test_ctrl_c_checkpoints_and_resume_matches(tmp_path):
     class InterruptAt:
         def start(self, total, completed):

@@ -389,6 +389,8 @@ class Trainer:
                     self.save()
                 if reporter is not None:
                     reporter.advance(it, last_record)
+            if self.is_main and self.iteration > start_iteration and self.iteration % config.sample_every:
+                self.save_samples()  # every run ends with a sample figure, however short
             if self.last_checkpoint != checkpoint_path(self.run_dir, self.iteration):
                 self.save()
         finally:
