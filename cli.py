@@ -151,7 +151,7 @@ def stepsize(
     if as_json:
         emit_json(stepsize_document(found.report, found.method, found.analyses))
     else:
-        if found.method.name == "simgd" and found.method.ratio == 1:
+        if found.method.name == "simgd" and found.method.ratio == 1 and found.report.points:
             render.print_stepsize(found.report, console())
         render_dynamics.print_step_analyses(found.report, found.method, found.analyses, console())
 

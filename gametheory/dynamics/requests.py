@@ -20,6 +20,8 @@ from ..game import Game
 from ..parsing import parse_number
 from .convergence import StepAnalysis, analyse_report
 from .methods import Method, parse_order
+from .regions import Region, report_regions
+from ..display import latex
 from .simulate import Trajectory, flow, iterate, parse_start, random_starts
 
 MAX_STEPS = 1_000_000
@@ -52,6 +54,9 @@ class StepSizes:
     method: Method
     analyses: tuple[StepAnalysis | None, ...]
 
+    def _repr_latex_(self) -> str | None:
+        return latex(self)
+
 
 def stepsize_request(game: Game, constants: Mapping[sp.Symbol, object] | None = None,
                      point: Mapping[sp.Symbol, sp.Expr] | None = None, method: str = "simgd", ratio: str = "1",
@@ -61,6 +66,26 @@ def stepsize_request(game: Game, constants: Mapping[sp.Symbol, object] | None = 
     chosen = build_method(method, None, ratio, beta, gamma, order, game)
     report = classify_game(game, constants, point)
     return StepSizes(report, chosen, tuple(analyse_report(report, chosen)))
+
+
+@dataclass(frozen=True)
+class Regions:
+    """A classification report and, per point, region spec -> exact :class:`Region` (or the
+    one-line reason it is out of reach)."""
+
+    report: GameReport
+    regions: tuple[dict[str, Region | str], ...]
+
+    def _repr_latex_(self) -> str | None:
+        return latex(self)
+
+
+def regions_request(game: Game, specs: Sequence[str], constants: Mapping[sp.Symbol, object] | None = None,
+                    point: Mapping[sp.Symbol, sp.Expr] | None = None) -> Regions:
+    """Where (in the constants, h and r) each stationary point of ``game`` (or ``point``) has the
+    properties ``specs`` (``lssp``, ``dne``, or a method: ``simgd:h=H,ratio=R``, ``eg``, ...)."""
+    report = classify_game(game, constants, point)
+    return Regions(report, tuple(report_regions(report, game, constants or {}, specs)))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from ..dynamics.convergence import StepAnalysis
 from ..dynamics.simulate import Trajectory
 from ..dynamics.methods import Method
 from ..dynamics.regions import Region
-from .text import add_point_column, escape, point_label
+from .text import add_point_column, escape, point_label, print_no_stationary
 
 
 def print_step_analyses(report: GameReport, method: Method, analyses: list[StepAnalysis | None], console) -> None:
@@ -18,6 +18,9 @@ def print_step_analyses(report: GameReport, method: Method, analyses: list[StepA
 
     console.print(f"[bold]{escape(report.game.name)}[/]: {escape(method.label)}, local convergence iff the update "
                   "map's spectral radius is < 1")
+    if not report.points:
+        print_no_stationary(report, console)
+        return
     table = Table(show_lines=True)
     add_point_column(table)
     for column in ("stability", "stable step sizes h", "optimal h", "rate at optimum", "how"):

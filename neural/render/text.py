@@ -14,7 +14,8 @@ from neural.analysis.eigen import EigenResult
 from neural.analysis.path_angle import PathAngle
 
 
-def _complex(l: complex) -> str:
+def complex_text(l: complex) -> str:
+    """``a + bi`` with 6 significant digits (``a`` alone when real)."""
     if l.imag == 0:
         return f"{l.real:.6g}"
     return f"{l.real:.6g} {'-' if l.imag < 0 else '+'} {abs(l.imag):.6g}i"
@@ -51,7 +52,7 @@ def print_eigen(result: EigenResult, label: str, block: str, console) -> None:
     table.add_column("residual", justify="right")
     for i, (lam, res) in enumerate(zip(result.eigenvalues, result.residuals), 1):
         color = "red" if lam.real < -res else "yellow" if abs(lam.real) <= res else ""
-        value = f"[{color}]{_complex(lam)}[/]" if color else _complex(lam)
+        value = f"[{color}]{complex_text(lam)}[/]" if color else complex_text(lam)
         table.add_row(str(i), value, f"{abs(lam):.4g}", f"{res:.2e}")
     console.print(table)
     status = "converged" if result.converged else "[red]NOT converged[/]"
@@ -65,17 +66,51 @@ def print_eigen(result: EigenResult, label: str, block: str, console) -> None:
         console.print(f"[yellow]note:[/] {escape(note)}")
 
 
-def _verdict(value: bool | None, certified: bool, yes: str, no: str) -> str:
+def _plain(text: str, colour: str) -> str:
+    return text
+
+
+def _rich(text: str, colour: str) -> str:
+    return f"[{colour}]{escape(text)}[/]" if colour else escape(text)
+
+
+def _verdict(value: bool | None, certified: bool, yes: str, no: str, mark) -> str:
     if value is None:
-        return "[yellow]undecided (marginal or unresolved)[/]"
-    text = f"[green]{yes}[/]" if value else f"[red]{no}[/]"
-    return f"{text} ({'certified' if certified else 'indicative'})"
+        return mark("undecided (marginal or unresolved)", "yellow")
+    text = mark(yes, "green") if value else mark(no, "red")
+    return text + mark(f" ({'certified' if certified else 'indicative'})", "")
 
 
 def _certificate(certificate: Certificate) -> str:
     """``kind: reason`` of a proof, or ``not certified: reason``."""
     kind = "not certified" if certificate.kind == "none" else f"{certificate.kind} proof (of J as evaluated)"
-    return f"{kind}: {escape(certificate.reason)}"
+    return f"{kind}: {certificate.reason}"
+
+
+def classification_rows(report: NeuralClassification, mark=_plain) -> list[tuple[str, str]]:
+    """The (quantity, value) rows of a classification; ``mark(text, colour)`` writes each piece
+    of text (plain by default; colour "" for none)."""
+    stationary = mark("yes", "") if report.stationary else mark("no", "yellow")
+    left = report.leftmost_eigenvalue
+    rows = [("gradient norm ||v||", mark(f"{report.grad_norm:.3e} (stationary: ", "") + stationary
+             + mark(f", tol {report.grad_tol:.1e})", "")),
+            ("leftmost eigenvalue of J", mark(f"{complex_text(left)} (residual {report.leftmost.residuals[0]:.2e}, "
+                                              f"{report.leftmost.method})", "")),
+            ("linearisation", _verdict(report.stable_linearisation, report.stability_certified, "stable",
+                                       "unstable", mark)),
+            ("stability certificate", mark(_certificate(report.certificate), "")),
+            ("LSSP", _verdict(report.lssp, report.lssp_certified, "yes", "no", mark))]
+    for p in report.players:
+        colour = {"minimum": "green", "marginal": "yellow"}.get(p.verdict, "red")
+        rows.append((f"player {p.name} Hessian",
+                     mark(p.verdict, colour)
+                     + mark(f" ({'certified' if p.certified else 'indicative'}): eigenvalues in "
+                            f"[{p.min_eigenvalue + 0.0:.4g}, {p.max_eigenvalue + 0.0:.4g}], "
+                            f"residual {p.residual:.1e}; {_certificate(p.certificate)}", "")))
+    rows.append(("DNE", _verdict(report.dne, report.dne_certified, "yes", "no", mark)))
+    ratio = "inf (pure rotation)" if math.isinf(report.max_rotation_ratio) else f"{report.max_rotation_ratio:.4g}"
+    rows.append(("rotation (indicative)", mark(f"max |Im l| = {report.max_imag:.4g}, max |Im l / Re l| = {ratio}", "")))
+    return rows
 
 
 def print_classification(report: NeuralClassification, label: str, console) -> None:
@@ -85,27 +120,8 @@ def print_classification(report: NeuralClassification, label: str, console) -> N
     table = Table(show_header=False)
     table.add_column("quantity")
     table.add_column("value")
-    stationary = "yes" if report.stationary else "[yellow]no[/]"
-    table.add_row("gradient norm ||v||", f"{report.grad_norm:.3e} (stationary: {stationary}, "
-                  f"tol {report.grad_tol:.1e})")
-    left = report.leftmost_eigenvalue
-    table.add_row("leftmost eigenvalue of J", escape(f"{_complex(left)} (residual "
-                                                     f"{report.leftmost.residuals[0]:.2e}, {report.leftmost.method})"))
-    table.add_row("linearisation", _verdict(report.stable_linearisation, report.stability_certified,
-                                            "stable", "unstable"))
-    table.add_row("stability certificate", _certificate(report.certificate))
-    table.add_row("LSSP", _verdict(report.lssp, report.lssp_certified, "yes", "no"))
-    for p in report.players:
-        color = {"minimum": "green", "marginal": "yellow"}.get(p.verdict, "red")
-        table.add_row(escape(f"player {p.name} Hessian"),
-                      f"[{color}]{escape(p.verdict)}[/] "
-                      + escape(f"({'certified' if p.certified else 'indicative'}): eigenvalues in "
-                               f"[{p.min_eigenvalue + 0.0:.4g}, {p.max_eigenvalue + 0.0:.4g}], "
-                               f"residual {p.residual:.1e}")
-                      + f"; {_certificate(p.certificate)}")
-    table.add_row("DNE", _verdict(report.dne, report.dne_certified, "yes", "no"))
-    ratio = "inf (pure rotation)" if math.isinf(report.max_rotation_ratio) else f"{report.max_rotation_ratio:.4g}"
-    table.add_row("rotation (indicative)", f"max |Im l| = {report.max_imag:.4g}, max |Im l / Re l| = {ratio}")
+    for quantity, value in classification_rows(report, _rich):
+        table.add_row(escape(quantity), value)
     console.print(table)
     for note in report.notes:
         console.print(f"[yellow]note:[/] {escape(note)}")
