@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from gametheory.display import register_latex
 from gametheory.render.latex import display, table, tex_text
-from neural.render.text import classification_rows, complex_text
+from neural.render.rows import classification_rows, complex_text
 
 WHICH = {"LM": "largest magnitude", "LI": "largest imaginary part", "SR": "smallest real part"}
 

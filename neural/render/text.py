@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import math
 
 import numpy as np
 
 from gametheory.render.text import escape
-from neural.analysis.certificates import Certificate
 from neural.analysis.classify import NeuralClassification
 from neural.analysis.eigen import EigenResult
 from neural.analysis.path_angle import PathAngle
-
-
-def complex_text(l: complex) -> str:
-    """``a + bi`` with 6 significant digits (``a`` alone when real)."""
-    if l.imag == 0:
-        return f"{l.real:.6g}"
-    return f"{l.real:.6g} {'-' if l.imag < 0 else '+'} {abs(l.imag):.6g}i"
+from neural.render.rows import classification_rows, complex_text, rich_markup
 
 
 @contextlib.contextmanager
@@ -66,53 +58,6 @@ def print_eigen(result: EigenResult, label: str, block: str, console) -> None:
         console.print(f"[yellow]note:[/] {escape(note)}")
 
 
-def _plain(text: str, colour: str) -> str:
-    return text
-
-
-def _rich(text: str, colour: str) -> str:
-    return f"[{colour}]{escape(text)}[/]" if colour else escape(text)
-
-
-def _verdict(value: bool | None, certified: bool, yes: str, no: str, mark) -> str:
-    if value is None:
-        return mark("undecided (marginal or unresolved)", "yellow")
-    text = mark(yes, "green") if value else mark(no, "red")
-    return text + mark(f" ({'certified' if certified else 'indicative'})", "")
-
-
-def _certificate(certificate: Certificate) -> str:
-    """``kind: reason`` of a proof, or ``not certified: reason``."""
-    kind = "not certified" if certificate.kind == "none" else f"{certificate.kind} proof (of J as evaluated)"
-    return f"{kind}: {certificate.reason}"
-
-
-def classification_rows(report: NeuralClassification, mark=_plain) -> list[tuple[str, str]]:
-    """The (quantity, value) rows of a classification; ``mark(text, colour)`` writes each piece
-    of text (plain by default; colour "" for none)."""
-    stationary = mark("yes", "") if report.stationary else mark("no", "yellow")
-    left = report.leftmost_eigenvalue
-    rows = [("gradient norm ||v||", mark(f"{report.grad_norm:.3e} (stationary: ", "") + stationary
-             + mark(f", tol {report.grad_tol:.1e})", "")),
-            ("leftmost eigenvalue of J", mark(f"{complex_text(left)} (residual {report.leftmost.residuals[0]:.2e}, "
-                                              f"{report.leftmost.method})", "")),
-            ("linearisation", _verdict(report.stable_linearisation, report.stability_certified, "stable",
-                                       "unstable", mark)),
-            ("stability certificate", mark(_certificate(report.certificate), "")),
-            ("LSSP", _verdict(report.lssp, report.lssp_certified, "yes", "no", mark))]
-    for p in report.players:
-        colour = {"minimum": "green", "marginal": "yellow"}.get(p.verdict, "red")
-        rows.append((f"player {p.name} Hessian",
-                     mark(p.verdict, colour)
-                     + mark(f" ({'certified' if p.certified else 'indicative'}): eigenvalues in "
-                            f"[{p.min_eigenvalue + 0.0:.4g}, {p.max_eigenvalue + 0.0:.4g}], "
-                            f"residual {p.residual:.1e}; {_certificate(p.certificate)}", "")))
-    rows.append(("DNE", _verdict(report.dne, report.dne_certified, "yes", "no", mark)))
-    ratio = "inf (pure rotation)" if math.isinf(report.max_rotation_ratio) else f"{report.max_rotation_ratio:.4g}"
-    rows.append(("rotation (indicative)", mark(f"max |Im l| = {report.max_imag:.4g}, max |Im l / Re l| = {ratio}", "")))
-    return rows
-
-
 def print_classification(report: NeuralClassification, label: str, console) -> None:
     from rich.table import Table
 
@@ -120,7 +65,7 @@ def print_classification(report: NeuralClassification, label: str, console) -> N
     table = Table(show_header=False)
     table.add_column("quantity")
     table.add_column("value")
-    for quantity, value in classification_rows(report, _rich):
+    for quantity, value in classification_rows(report, rich_markup):
         table.add_row(escape(quantity), value)
     console.print(table)
     for note in report.notes:
