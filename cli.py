@@ -306,8 +306,8 @@ def simulate(
         emit_json(simulation_document(played.name, played.params, runs, target))
     else:
         render_dynamics.print_simulation(played.name, played.params, runs, target, console())
-        if plot_file:
-            typer.echo(f"wrote {plot_file}")
+    if plot_file:
+        typer.echo(f"wrote {plot_file}", err=True)
 
 
 @app.command(cls=Command)
@@ -411,6 +411,7 @@ def neural_eigs(
                                  **given(dense_below=dense_budget, exp_budget=exp_budget))
     if plot:
         save_eigen_plot(result, plot, f"{resolved.label}: {block}, {which}")
+        typer.echo(f"wrote {plot}", err=True)
     if as_json:
         emit_json(eigen_document(result, resolved.label, block))
     else:
@@ -490,6 +491,7 @@ def neural_path_angle(
     if plot:
         more = f" and {len(ends) - 1} more end states" if len(ends) > 1 else ""
         save_path_angle_plot(result, plot, f"path-angle: {start} -> {ends[0]}{more}")
+        typer.echo(f"wrote {plot}", err=True)
     if as_json:
         emit_json(path_angle_document(result))
     else:

@@ -15,9 +15,9 @@ import numpy as np
 import sympy as sp
 
 from ..analysis.classify import GameReport, classify_game
-from ..errors import OptionError
+from ..errors import OptionError, ParseError
 from ..game import Game
-from ..parsing import parse_number
+from ..parsing import parse_expression, parse_number
 from .convergence import StepAnalysis, analyse_report
 from .methods import Method, parse_order
 from .regions import Region, report_regions
@@ -26,6 +26,25 @@ from .simulate import Trajectory, flow, iterate, parse_start, random_starts
 
 MAX_STEPS = 1_000_000
 MAX_FLOW_TIME = 1e6
+
+
+def option_number(text: str, option: str) -> sp.Expr:
+    """``text``, the value of ``option``, as an exact real number (``1/2``, ``0.25``,
+    ``sqrt(2)``); text that is not a number is an OptionError that names the option (a number
+    out of range keeps the parser's reason).
+
+    >>> option_number("abc", "--ratio")
+    Traceback (most recent call last):
+    ...
+    gametheory.errors.OptionError: --ratio must be a number (such as 1/2, 0.25 or sqrt(2)), got 'abc'
+    """
+    try:
+        number = parse_expression(str(text)).is_number
+    except ParseError:
+        number = False
+    if not number:
+        raise OptionError(f"{option} must be a number (such as 1/2, 0.25 or sqrt(2)), got {text!r}")
+    return parse_number(text)
 
 
 def build_method(name: str, h: str | None = None, ratio: str = "1", beta: str | None = None,
@@ -37,12 +56,13 @@ def build_method(name: str, h: str | None = None, ratio: str = "1", beta: str | 
     """
     extra = {}
     if beta is not None:
-        extra["beta"] = parse_number(beta)
+        extra["beta"] = option_number(beta, "--beta")
     if gamma is not None:
-        extra["gamma"] = parse_number(gamma)
+        extra["gamma"] = option_number(gamma, "--gamma")
     if order is not None:
         extra["order"] = parse_order(order, game)
-    return Method(name.lower(), h=None if h is None else parse_number(h), ratio=parse_number(ratio), **extra)
+    return Method(name.lower(), h=None if h is None else option_number(h, "--h"),
+                  ratio=option_number(ratio, "--ratio"), **extra)
 
 
 @dataclass(frozen=True)
@@ -108,7 +128,7 @@ def _check_simulation(steps: int, radius: float, seed: int) -> None:
 
 def _flow_time(h: str, steps: int) -> float:
     """The flow's sampling interval ``h``, checked so that it runs up to at most MAX_FLOW_TIME."""
-    step = float(parse_number(h))
+    step = float(option_number(h, "--h"))
     if step <= 0:
         raise OptionError(f"--h must be positive, got {h}")
     if step * steps > MAX_FLOW_TIME:

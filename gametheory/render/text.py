@@ -42,6 +42,11 @@ def point_label(p: PointReport, sep: str = ", ") -> str:
                            for s, v in zip(p.params, p.values)))
 
 
+#: Table columns of numbers: never wrapped (one value a line; the columns of words give way).
+NUMBER_COLUMNS = frozenset({"eigenvalues\nof J", "SimGD step\n(Lemma 4)", "max step size", "binding eigenvalue", "optimal h",
+                            "rate at optimum", "final ||v||", "steps"})
+
+
 def add_point_column(table) -> None:
     """A table's ``point`` column: one ``NAME=VALUE`` a line, never wrapped (the other columns
     give way first), so that no coordinate is split across lines."""
@@ -144,8 +149,8 @@ def print_game_report(report: GameReport, console, *, header: bool = True) -> No
         return
     table = Table(show_lines=True)
     add_point_column(table)
-    for column in ("eigenvalues of J", "stability", "Nash", "max |Im/Re|", "SimGD step (Lemma 4)"):
-        table.add_column(column, overflow="fold")
+    for column in ("eigenvalues\nof J", "stability", "Nash", "max\n|Im/Re|", "SimGD step\n(Lemma 4)"):
+        table.add_column(column, overflow="fold", no_wrap=column in NUMBER_COLUMNS)
     for p in report.points:
         eigs = "\n".join(complex_text(l) for l in p.eigenvalues)
         nash = "[green]DNE[/]" if p.dne else "not DNE"
@@ -173,7 +178,7 @@ def print_stepsize(report: GameReport, console) -> None:
     table = Table()
     add_point_column(table)
     for column in ("stability", "max step size", "binding eigenvalue"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column in NUMBER_COLUMNS)
     for p in report.points:
         b = p.step.binding_eigenvalue
         table.add_row(point_label(p, "\n"), _stability_cell(p), _step_cell(p), "-" if b is None else complex_text(b, 6))

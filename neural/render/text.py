@@ -38,10 +38,10 @@ def print_eigen(result: EigenResult, label: str, block: str, console) -> None:
     title = {"LM": "largest magnitude", "LI": "largest imaginary part", "SR": "smallest real part"}
     table = Table(title=escape(f"{label}: {block}, {len(result.eigenvalues)} eigenvalues of "
                                f"{title.get(result.which, result.which)} ({result.method})"))
-    table.add_column("#", justify="right")
-    table.add_column("eigenvalue")
-    table.add_column("|l|", justify="right")
-    table.add_column("residual", justify="right")
+    table.add_column("#", justify="right", no_wrap=True, overflow="fold")
+    table.add_column("eigenvalue", overflow="fold")
+    table.add_column("|l|", justify="right", no_wrap=True, overflow="fold")
+    table.add_column("residual", justify="right", no_wrap=True, overflow="fold")
     for i, (lam, res) in enumerate(zip(result.eigenvalues, result.residuals), 1):
         color = "red" if lam.real < -res else "yellow" if abs(lam.real) <= res else ""
         value = f"[{color}]{complex_text(lam)}[/]" if color else complex_text(lam)
@@ -63,8 +63,8 @@ def print_classification(report: NeuralClassification, label: str, console) -> N
 
     console.print(f"[bold]{escape(label)}[/]")
     table = Table(show_header=False)
-    table.add_column("quantity")
-    table.add_column("value")
+    table.add_column("quantity", overflow="fold")
+    table.add_column("value", overflow="fold")
     for quantity, value in classification_rows(report, rich_markup):
         table.add_row(escape(quantity), value)
     console.print(table)
@@ -77,11 +77,11 @@ def print_path_angle(result: PathAngle, console, rows: int = 13) -> None:
 
     table = Table(title=f"path-angle over {result.ends} end state(s)"
                         + (" (median [IQR])" if result.ends > 1 else ""))
-    table.add_column("alpha", justify="right")
-    table.add_column("cos angle c(alpha)", justify="right")
-    table.add_column("||v||", justify="right")
+    table.add_column("alpha", justify="right", no_wrap=True, overflow="fold")
+    table.add_column("cos angle c(alpha)", justify="right", overflow="fold")
+    table.add_column("||v||", justify="right", overflow="fold")
     for name in result.losses:
-        table.add_column(f"loss {name}", justify="right")
+        table.add_column(f"loss {name}", justify="right", overflow="fold")
     q = {key: np.percentile(values, [25, 50, 75], axis=0) for key, values in
          [("c", result.cosine), ("n", result.path_norm)] + [(n, v) for n, v in result.losses.items()]}
 
