@@ -328,8 +328,9 @@ def plot(
     trajectories: int = typer.Option(10, "--trajectories", help="portrait: number of random flow trajectories."),
     player: str = typer.Option(None, "--player", metavar="PLAYER", help="landscape: whose loss (default: the first player)."),
     method: str = typer.Option("simgd", "--method", metavar="METHOD", help="eigs: " + METHOD_HELP),
-    methods: str = typer.Option("simgd,altgd,eg,ogd", "--methods", metavar="M1,M2,...", help="radius: comma-separated methods "
-                                "(add momentum with --beta, consensus with --gamma)."),
+    methods: str = typer.Option("simgd,altgd,eg,ogd,momentum,consensus", "--methods", metavar="M1,M2,...",
+                                help="radius: comma-separated methods, one curve each (momentum with --beta, "
+                                "default 1/2; consensus with --gamma, default 1)."),
     h: str = typer.Option(None, "--h", metavar="H", help="eigs: step size (default: the optimal one)."),
     h_max: float = typer.Option(None, "--h-max", metavar="H", help="radius: largest step size shown."),
     ratio: str = typer.Option("1", "--ratio", metavar="R", help=RATIO_HELP),
@@ -397,7 +398,7 @@ def neural_eigs(
     import warnings
 
     from neural.render import text as render
-    from neural.render.figures import save_eigen_plot
+    from neural.render.figures import eigen_figure
     from neural.render.documents import eigen_document
     from neural.analysis.eigen import top_eigenvalues
     from neural.targets import block_operator, resolve_target
@@ -410,7 +411,7 @@ def neural_eigs(
         result = top_eigenvalues(op, k=k, which=which, progress=advance,
                                  **given(dense_below=dense_budget, exp_budget=exp_budget))
     if plot:
-        save_eigen_plot(result, plot, f"{resolved.label}: {block}, {which}")
+        eigen_figure(result, f"{resolved.label}: {block}, {which}", plot)
         typer.echo(f"wrote {plot}", err=True)
     if as_json:
         emit_json(eigen_document(result, resolved.label, block))
@@ -478,7 +479,7 @@ def neural_path_angle(
     START and END are checkpoints of one run, or, with --game, points of a symbolic game.
     """
     from neural.render import text as render
-    from neural.render.figures import save_path_angle_plot
+    from neural.render.figures import path_angle_figure
     from neural.render.documents import path_angle_document
     from neural.analysis.path_angle import path_angle
     from neural.targets import path_request
@@ -490,7 +491,7 @@ def neural_path_angle(
                             points=points, chunk=chunk, clip=states.clip, progress=advance)
     if plot:
         more = f" and {len(ends) - 1} more end states" if len(ends) > 1 else ""
-        save_path_angle_plot(result, plot, f"path-angle: {start} -> {ends[0]}{more}")
+        path_angle_figure(result, f"path-angle: {start} -> {ends[0]}{more}", plot)
         typer.echo(f"wrote {plot}", err=True)
     if as_json:
         emit_json(path_angle_document(result))
