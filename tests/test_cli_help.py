@@ -111,6 +111,11 @@ def test_commands_that_write_a_file_say_where(tmp_path):
                     "--k", "3", "--plot", str(eigs))
     assert result.exit_code == 0, result.output
     assert f"wrote {eigs}" in result.stderr and eigs.exists()
+    angles = tmp_path / "angles.svg"
+    result = invoke("neural", "path-angle", "--game", "rotation", "theta=1,phi=1", "theta=0.01,phi=0", "--points", "5",
+                    "--plot", str(angles))
+    assert result.exit_code == 0, result.output
+    assert f"wrote {angles}" in result.stderr and angles.exists()
 
 
 @pytest.mark.parametrize("args,numbers", [
