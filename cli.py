@@ -96,9 +96,9 @@ def complete_game(incomplete: str) -> list[str]:
     from gametheory import zoo
 
     folder, _, stem = incomplete.rpartition("/")
-    files = sorted(str(p) for p in Path(folder or ".").glob(f"{stem}*.toml")) if folder or stem else []
+    files = sorted(p.name for p in Path(folder or ".").glob(f"{stem}*.toml"))
     return [name for name in zoo.names() if name.startswith(incomplete)] + \
-        [f if folder else Path(f).name for f in files]
+        [f"{folder}/{name}" if folder else name for name in files]
 
 
 def complete_kind(incomplete: str) -> list[str]:
@@ -116,7 +116,6 @@ def complete_preset(incomplete: str) -> list[str]:
 
 
 app = typer.Typer(
-    help="Explore differentiable games: stationary points, LSSP/DNE, rotation, step sizes.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     cls=Group,
