@@ -40,7 +40,9 @@ def option_number(text: str, option: str) -> sp.Expr:
     """
     try:
         number = parse_expression(str(text)).is_number
-    except ParseError:
+    except ParseError as error:
+        if "too large" in str(error):  # a number, but out of range: the parser says which limit
+            raise OptionError(f"{option}: {error}") from None
         number = False
     if not number:
         raise OptionError(f"{option} must be a number (such as 1/2, 0.25 or sqrt(2)), got {text!r}")
