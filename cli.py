@@ -11,18 +11,127 @@ import functools
 import sys
 
 import typer
+from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
+
+
+# --- help that shows what to type: flags as flags, placeholders in capitals -----------------
+
+class PlainArgument(TyperArgument):
+    """An argument shown by its placeholder alone (``GAME``; optional ones in brackets)."""
+
+    def display_type_rich(self, ctx):
+        return None
+
+    def _usage_display_name(self) -> str:
+        name = self.display_name_raw + ("..." if self.metavar is None and self.nargs != 1 else "")
+        return name if self.required else f"[{name}]"
+
+
+class PlainOption(TyperOption):
+    """An option shown with its placeholder (``FILE``, ``NAME=VALUE``), a flag with none."""
+
+    def display_type_rich(self, ctx):
+        if self.is_flag:
+            return None
+        if self.metavar is not None:
+            return self.metavar
+        return {"int": "INTEGER", "float": "NUMBER"}.get(self.bare_type(), "TEXT")
+
+
+def plain_params(params: list) -> list:
+    """``params`` drawn as :class:`PlainArgument` and :class:`PlainOption` in help and usage."""
+    for param in params:
+        if type(param) is TyperArgument:
+            param.__class__ = PlainArgument
+        elif type(param) is TyperOption:
+            param.__class__ = PlainOption
+    return params
+
+
+class Command(TyperCommand):
+    """A command whose help shows flags as flags and readable placeholders."""
+
+    def get_params(self, ctx):
+        return plain_params(super().get_params(ctx))
+
+
+class Group(TyperGroup):
+    """A command group whose help shows flags as flags."""
+
+    def get_params(self, ctx):
+        return plain_params(super().get_params(ctx))
+
+
+def package_version() -> str:
+    """The installed distribution's version; in a source checkout that is not installed, the
+    version in pyproject.toml next to this file."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("gametheory")
+    except PackageNotFoundError:
+        pass
+    import tomllib
+    from pathlib import Path
+
+    project = Path(__file__).with_name("pyproject.toml")
+    try:
+        return tomllib.loads(project.read_text())["project"]["version"] + " (source checkout, not installed)"
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return "unknown (not installed)"
+
+
+def show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"gametheory {package_version()}")
+        raise typer.Exit()
+
+
+# --- shell completion (typer's: gametheory --install-completion) ----------------------------
+
+def complete_game(incomplete: str) -> list[str]:
+    """Built-in game names and game files (``*.toml``) that start with ``incomplete``."""
+    from pathlib import Path
+
+    from gametheory import zoo
+
+    folder, _, stem = incomplete.rpartition("/")
+    files = sorted(p.name for p in Path(folder or ".").glob(f"{stem}*.toml"))
+    return [name for name in zoo.names() if name.startswith(incomplete)] + \
+        [f"{folder}/{name}" if folder else name for name in files]
+
+
+def complete_kind(incomplete: str) -> list[str]:
+    """Figure kinds of ``plot`` that start with ``incomplete``."""
+    from gametheory.render.plots import KINDS
+
+    return [kind for kind in KINDS if kind.startswith(incomplete)]
+
+
+def complete_preset(incomplete: str) -> list[str]:
+    """Training presets that start with ``incomplete``."""
+    from neural.training.presets import PRESETS
+
+    return [name for name in PRESETS if name.startswith(incomplete)]
+
 
 app = typer.Typer(
-    help="Explore differentiable games: stationary points, LSSP/DNE, rotation, step sizes.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    cls=Group,
 )
 neural_app = typer.Typer(
     help="Numeric analysis and training of GANs whose players are PyTorch modules.",
     no_args_is_help=True,
+    cls=Group,
 )
 app.add_typer(neural_app, name="neural")
+
+
+@app.callback()
+def main(version: bool = typer.Option(False, "--version", is_eager=True, callback=show_version,
+                                      help="Print the version and exit.")) -> None:
+    """Explore differentiable games: stationary points, LSSP/DNE, rotation, step sizes."""
 
 
 def user_errors(func):
@@ -85,7 +194,7 @@ def emit_json(document: dict) -> None:
     typer.echo(json_text(document))
 
 
-@app.command("list")
+@app.command("list", cls=Command)
 @user_errors
 def list_games() -> None:
     """The built-in games, one line each."""
@@ -96,15 +205,15 @@ def list_games() -> None:
         typer.echo(f"{entry.name:<{width}}  {entry.description}  [{entry.source}]")
 
 
-@app.command()
+@app.command(cls=Command)
 @user_errors
 def classify(
-    game: str = typer.Argument(..., help=GAME_HELP),
-    point: list[str] = typer.Option(None, "--point", help=POINT_HELP),
-    set_: list[str] = typer.Option(None, "--set", help=SET_HELP),
+    game: str = typer.Argument(..., metavar="GAME", help=GAME_HELP, autocompletion=complete_game),
+    point: list[str] = typer.Option(None, "--point", metavar="NAME=VALUE", help=POINT_HELP),
+    set_: list[str] = typer.Option(None, "--set", metavar="NAME=VALUE", help=SET_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
     latex: bool = typer.Option(False, "--latex", help="Print LaTeX instead of the table."),
-    region: list[str] = typer.Option(None, "--region", help="Exact set of constant values (and h, r) where each point "
+    region: list[str] = typer.Option(None, "--region", metavar="SPEC", help="Exact set of constant values (and h, r) where each point "
                                      "is: lssp, dne, or a method converges (simgd[:h=H,ratio=R|r], eg, ...)."),
 ) -> None:
     """Vector field, Jacobian and every stationary point: LSSP, DNE, rotation, Lemma 4 step size."""
@@ -128,18 +237,18 @@ def classify(
             render_dynamics.print_regions(report, regions, console())
 
 
-@app.command()
+@app.command(cls=Command)
 @user_errors
 def stepsize(
-    game: str = typer.Argument(..., help=GAME_HELP),
-    point: list[str] = typer.Option(None, "--point", help=POINT_HELP),
-    set_: list[str] = typer.Option(None, "--set", help=SET_HELP),
+    game: str = typer.Argument(..., metavar="GAME", help=GAME_HELP, autocompletion=complete_game),
+    point: list[str] = typer.Option(None, "--point", metavar="NAME=VALUE", help=POINT_HELP),
+    set_: list[str] = typer.Option(None, "--set", metavar="NAME=VALUE", help=SET_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
-    method: str = typer.Option("simgd", "--method", help=METHOD_HELP),
-    ratio: str = typer.Option("1", "--ratio", help=RATIO_HELP),
-    beta: str = typer.Option(None, "--beta", help=BETA_HELP),
-    gamma: str = typer.Option(None, "--gamma", help=GAMMA_HELP),
-    order: str = typer.Option(None, "--order", help=ORDER_HELP),
+    method: str = typer.Option("simgd", "--method", metavar="METHOD", help=METHOD_HELP),
+    ratio: str = typer.Option("1", "--ratio", metavar="R", help=RATIO_HELP),
+    beta: str = typer.Option(None, "--beta", metavar="BETA", help=BETA_HELP),
+    gamma: str = typer.Option(None, "--gamma", metavar="GAMMA", help=GAMMA_HELP),
+    order: str = typer.Option(None, "--order", metavar="PLAYERS", help=ORDER_HELP),
 ) -> None:
     """Step sizes h for which a method converges at each stationary point (SimGD: Lemma 4), the optimal h and its rate."""
     from gametheory.render import text as render
@@ -152,7 +261,7 @@ def stepsize(
     if as_json:
         emit_json(stepsize_document(found.report, found.method, found.analyses))
     else:
-        if found.method.plain:
+        if found.method.plain and found.report.points:
             render.print_stepsize(found.report, console())
         render_dynamics.print_step_analyses(found.report, found.method, found.analyses, console())
 
@@ -160,25 +269,25 @@ def stepsize(
 # --- game dynamics commands: simulate, plot ------------------------------------------------
 
 
-@app.command()
+@app.command(cls=Command)
 @user_errors
 def simulate(
-    game: str = typer.Argument(..., help=GAME_HELP),
-    method: str = typer.Option("simgd", "--method", help=METHOD_HELP + " Or flow: the continuous flow up to time h*steps."),
-    h: str = typer.Option(..., "--h", help="Step size h > 0 (for flow: the time between samples)."),
+    game: str = typer.Argument(..., metavar="GAME", help=GAME_HELP, autocompletion=complete_game),
+    method: str = typer.Option("simgd", "--method", metavar="METHOD", help=METHOD_HELP + " Or flow: the continuous flow up to time h*steps."),
+    h: str = typer.Option(..., "--h", metavar="H", help="Step size h > 0 (for flow: the time between samples)."),
     steps: int = typer.Option(1000, "--steps", help="Number of updates (flow: samples)."),
-    start: list[str] = typer.Option(None, "--start", help="Start point NAME=VALUE, one per parameter "
+    start: list[str] = typer.Option(None, "--start", metavar="NAME=VALUE", help="Start point NAME=VALUE, one per parameter "
                                     "(default: seeded random starts near the first stationary point)."),
     random: int = typer.Option(1, "--random", help="Number of random starts when --start is not given."),
     radius: float = typer.Option(0.5, "--radius", help="Half-width of the box of random starts."),
     seed: int = typer.Option(0, "--seed", help="Seed of the random starts."),
-    ratio: str = typer.Option("1", "--ratio", help=RATIO_HELP),
-    beta: str = typer.Option(None, "--beta", help=BETA_HELP),
-    gamma: str = typer.Option(None, "--gamma", help=GAMMA_HELP),
-    order: str = typer.Option(None, "--order", help=ORDER_HELP),
-    set_: list[str] = typer.Option(None, "--set", help=SET_HELP),
+    ratio: str = typer.Option("1", "--ratio", metavar="R", help=RATIO_HELP),
+    beta: str = typer.Option(None, "--beta", metavar="BETA", help=BETA_HELP),
+    gamma: str = typer.Option(None, "--gamma", metavar="GAMMA", help=GAMMA_HELP),
+    order: str = typer.Option(None, "--order", metavar="PLAYERS", help=ORDER_HELP),
+    set_: list[str] = typer.Option(None, "--set", metavar="NAME=VALUE", help=SET_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
-    plot_file: str = typer.Option(None, "--plot", help="Write ||v|| and the distance to the point along the runs."),
+    plot_file: str = typer.Option(None, "--plot", metavar="FILE", help="Write ||v|| and the distance to the point along the runs."),
 ) -> None:
     """Run a training method (or the continuous flow) from given or random starts; say whether and how fast it converges."""
     from gametheory.render import dynamics as render_dynamics
@@ -197,36 +306,38 @@ def simulate(
         emit_json(simulation_document(played.name, played.params, runs, target))
     else:
         render_dynamics.print_simulation(played.name, played.params, runs, target, console())
-        if plot_file:
-            typer.echo(f"wrote {plot_file}")
+    if plot_file:
+        typer.echo(f"wrote {plot_file}", err=True)
 
 
-@app.command()
+@app.command(cls=Command)
 @user_errors
 def plot(
-    game: str = typer.Argument(..., help=GAME_HELP),
-    kind: str = typer.Argument(..., help="portrait, landscape, eigs, radius or path-angle."),
-    output: str = typer.Option(..., "-o", "--output", help="Figure file (.png, .pdf or .svg)."),
-    point: list[str] = typer.Option(None, "--point", help="Draw around this stationary point (default: the first LSSP)."),
-    set_: list[str] = typer.Option(None, "--set", help=SET_HELP),
-    x: str = typer.Option(None, "--x", help="portrait/landscape: parameter on the horizontal axis."),
-    y: str = typer.Option(None, "--y", help="portrait/landscape: parameter on the vertical axis."),
-    fix: list[str] = typer.Option(None, "--fix", help="portrait/landscape: NAME=VALUE for a coordinate off the plotted axes."),
-    xlim: str = typer.Option(None, "--xlim", help="portrait: LO,HI."),
-    ylim: str = typer.Option(None, "--ylim", help="portrait: LO,HI."),
+    game: str = typer.Argument(..., metavar="GAME", help=GAME_HELP, autocompletion=complete_game),
+    kind: str = typer.Argument(..., metavar="KIND", help="portrait, landscape, eigs, radius or path-angle.",
+                              autocompletion=complete_kind),
+    output: str = typer.Option(..., "-o", "--output", metavar="FILE", help="Figure file (.png, .pdf or .svg)."),
+    point: list[str] = typer.Option(None, "--point", metavar="NAME=VALUE", help="Draw around this stationary point (default: the first LSSP)."),
+    set_: list[str] = typer.Option(None, "--set", metavar="NAME=VALUE", help=SET_HELP),
+    x: str = typer.Option(None, "--x", metavar="NAME", help="portrait/landscape: parameter on the horizontal axis."),
+    y: str = typer.Option(None, "--y", metavar="NAME", help="portrait/landscape: parameter on the vertical axis."),
+    fix: list[str] = typer.Option(None, "--fix", metavar="NAME=VALUE", help="portrait/landscape: NAME=VALUE for a coordinate off the plotted axes."),
+    xlim: str = typer.Option(None, "--xlim", metavar="LO,HI", help="portrait: LO,HI."),
+    ylim: str = typer.Option(None, "--ylim", metavar="LO,HI", help="portrait: LO,HI."),
     grid: int = typer.Option(30, "--grid", help="portrait: arrows per axis."),
     trajectories: int = typer.Option(10, "--trajectories", help="portrait: number of random flow trajectories."),
-    player: str = typer.Option(None, "--player", help="landscape: whose loss (default: the first player)."),
-    method: str = typer.Option("simgd", "--method", help="eigs: " + METHOD_HELP),
-    methods: str = typer.Option("simgd,altgd,eg,ogd", "--methods", help="radius: comma-separated methods "
-                                "(add momentum with --beta, consensus with --gamma)."),
-    h: str = typer.Option(None, "--h", help="eigs: step size (default: the optimal one)."),
-    h_max: float = typer.Option(None, "--h-max", help="radius: largest step size shown."),
-    ratio: str = typer.Option("1", "--ratio", help=RATIO_HELP),
-    beta: str = typer.Option(None, "--beta", help=BETA_HELP),
-    gamma: str = typer.Option(None, "--gamma", help=GAMMA_HELP),
-    start: list[str] = typer.Option(None, "--start", help="path-angle: start point NAME=VALUE, one per parameter."),
-    alpha: str = typer.Option("0,1.5", "--alpha", help="path-angle: range of alpha, LO,HI (HI > 1 extrapolates)."),
+    player: str = typer.Option(None, "--player", metavar="PLAYER", help="landscape: whose loss (default: the first player)."),
+    method: str = typer.Option("simgd", "--method", metavar="METHOD", help="eigs: " + METHOD_HELP),
+    methods: str = typer.Option("simgd,altgd,eg,ogd,momentum,consensus", "--methods", metavar="M1,M2,...",
+                                help="radius: comma-separated methods, one curve each (momentum with --beta, "
+                                "default 1/2; consensus with --gamma, default 1)."),
+    h: str = typer.Option(None, "--h", metavar="H", help="eigs: step size (default: the optimal one)."),
+    h_max: float = typer.Option(None, "--h-max", metavar="H", help="radius: largest step size shown."),
+    ratio: str = typer.Option("1", "--ratio", metavar="R", help=RATIO_HELP),
+    beta: str = typer.Option(None, "--beta", metavar="BETA", help=BETA_HELP),
+    gamma: str = typer.Option(None, "--gamma", metavar="GAMMA", help=GAMMA_HELP),
+    start: list[str] = typer.Option(None, "--start", metavar="NAME=VALUE", help="path-angle: start point NAME=VALUE, one per parameter."),
+    alpha: str = typer.Option("0,1.5", "--alpha", metavar="LO,HI", help="path-angle: range of alpha, LO,HI (HI > 1 extrapolates)."),
     ends: int = typer.Option(20, "--ends", help="path-angle: number of end points near the stationary point."),
     seed: int = typer.Option(0, "--seed", help="Seed of random starts and end points."),
 ) -> None:
@@ -260,20 +371,20 @@ def given(**options) -> dict:
     return {name: value for name, value in options.items() if value is not None}
 
 
-@neural_app.command("eigs")
+@neural_app.command("eigs", cls=Command)
 @user_errors
 def neural_eigs(
-    target: str = typer.Argument(..., help=TARGET_HELP),
-    point: list[str] = typer.Option(None, "--point", help=NEURAL_POINT_HELP),
+    target: str = typer.Argument(..., metavar="TARGET", help=TARGET_HELP, autocompletion=complete_game),
+    point: list[str] = typer.Option(None, "--point", metavar="NAME=VALUE", help=NEURAL_POINT_HELP),
     k: int = typer.Option(20, "--k", help="Number of eigenvalues."),
-    which: str = typer.Option("LM", "--which", help="LM: largest magnitude; LI: largest imaginary "
+    which: str = typer.Option("LM", "--which", metavar="LM|LI|SR", help="LM: largest magnitude; LI: largest imaginary "
                               "part; SR: smallest real part (leftmost, decides LSSP; shifted solve)."),
-    block: str = typer.Option("game", "--block", help="game: the Jacobian J; a player name: that "
+    block: str = typer.Option("game", "--block", metavar="game|PLAYER", help="game: the Jacobian J; a player name: that "
                               "player's Hessian of its own loss (diagonal block of J)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
-    plot: str = typer.Option(None, "--plot", help="Write the eigenvalues in the complex plane to FILE (png/pdf/svg)."),
-    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
-    dtype: str = typer.Option("auto", "--dtype", help=DTYPE_HELP),
+    plot: str = typer.Option(None, "--plot", metavar="FILE", help="Write the eigenvalues in the complex plane to FILE (png/pdf/svg)."),
+    device: str = typer.Option("auto", "--device", metavar="DEVICE", help=DEVICE_HELP),
+    dtype: str = typer.Option("auto", "--dtype", metavar="DTYPE", help=DTYPE_HELP),
     dense_budget: int = typer.Option(None, "--dense-budget", min=0, help="Dense eigenvalues up to N parameters "
                                      "(default 512 for LM/LI, 2048 for SR; memory 8 N^2 bytes)."),
     exp_budget: int = typer.Option(None, "--exp-budget", min=0, help=EXP_BUDGET_HELP),
@@ -287,7 +398,7 @@ def neural_eigs(
     import warnings
 
     from neural.render import text as render
-    from neural.render.figures import save_eigen_plot
+    from neural.render.figures import eigen_figure
     from neural.render.documents import eigen_document
     from neural.analysis.eigen import top_eigenvalues
     from neural.targets import block_operator, resolve_target
@@ -300,22 +411,23 @@ def neural_eigs(
         result = top_eigenvalues(op, k=k, which=which, progress=advance,
                                  **given(dense_below=dense_budget, exp_budget=exp_budget))
     if plot:
-        save_eigen_plot(result, plot, f"{resolved.label}: {block}, {which}")
+        eigen_figure(result, f"{resolved.label}: {block}, {which}", plot)
+        typer.echo(f"wrote {plot}", err=True)
     if as_json:
         emit_json(eigen_document(result, resolved.label, block))
     else:
         render.print_eigen(result, resolved.label, block, console())
 
 
-@neural_app.command("classify")
+@neural_app.command("classify", cls=Command)
 @user_errors
 def neural_classify(
-    target: str = typer.Argument(..., help=TARGET_HELP),
-    point: list[str] = typer.Option(None, "--point", help=NEURAL_POINT_HELP),
+    target: str = typer.Argument(..., metavar="TARGET", help=TARGET_HELP, autocompletion=complete_game),
+    point: list[str] = typer.Option(None, "--point", metavar="NAME=VALUE", help=NEURAL_POINT_HELP),
     grad_tol: float = typer.Option(1e-6, "--grad-tol", help="A state is stationary when ||v|| <= this."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
-    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
-    dtype: str = typer.Option("auto", "--dtype", help=DTYPE_HELP),
+    device: str = typer.Option("auto", "--device", metavar="DEVICE", help=DEVICE_HELP),
+    dtype: str = typer.Option("auto", "--dtype", metavar="DTYPE", help=DTYPE_HELP),
     dense_budget: int = typer.Option(None, "--dense-budget", min=0, help="Use the dense Jacobian (all "
                                      "eigenvalues, Lyapunov/Cholesky proofs) up to N parameters (default "
                                      "2048; memory 8 N^2 bytes); beyond, Krylov solves, at most indicative."),
@@ -341,22 +453,22 @@ def neural_classify(
         render.print_classification(report, resolved.label, console())
 
 
-@neural_app.command("path-angle")
+@neural_app.command("path-angle", cls=Command)
 @user_errors
 def neural_path_angle(
-    start: str = typer.Argument(..., help="Start state: a checkpoint, or NAME=VALUE,... with --game."),
-    ends: list[str] = typer.Argument(..., help="End state(s), same form as START; several give the median and IQR."),
-    game: str = typer.Option(None, "--game", help="A built-in game or game file: then START and END are "
+    start: str = typer.Argument(..., metavar="START", help="Start state: a checkpoint, or NAME=VALUE,... with --game."),
+    ends: list[str] = typer.Argument(..., metavar="END...", help="End state(s), same form as START; several give the median and IQR."),
+    game: str = typer.Option(None, "--game", metavar="GAME", autocompletion=complete_game, help="A built-in game or game file: then START and END are "
                              "points written NAME=VALUE,NAME=VALUE,... (e.g. theta=1,phi=-0.5)."),
-    alpha_range: tuple[float, float] = typer.Option((-0.1, 1.1), "--range", help="Alpha interval A B (extrapolation allowed)."),
+    alpha_range: tuple[float, float] = typer.Option((-0.1, 1.1), "--range", metavar="A B", help="Alpha interval A B (extrapolation allowed)."),
     points: int = typer.Option(100, "--points", help="Number of alpha points."),
-    clip: list[str] = typer.Option(None, "--clip", help="WGAN weight clipping of a player, PLAYER=C: "
+    clip: list[str] = typer.Option(None, "--clip", metavar="PLAYER=C", help="WGAN weight clipping of a player, PLAYER=C: "
                                    "drop gradient coordinates a clipped step cannot move (eq. 24)."),
     chunk: int = typer.Option(None, "--chunk", help="Alpha points per vmap pass (default 1 on CPU, 16 on CUDA)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON document on stdout."),
-    plot: str = typer.Option(None, "--plot", help="Write the path-angle/path-norm figure to FILE."),
-    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
-    dtype: str = typer.Option("auto", "--dtype", help=DTYPE_HELP),
+    plot: str = typer.Option(None, "--plot", metavar="FILE", help="Write the path-angle/path-norm figure to FILE."),
+    device: str = typer.Option("auto", "--device", metavar="DEVICE", help=DEVICE_HELP),
+    dtype: str = typer.Option("auto", "--dtype", metavar="DTYPE", help=DTYPE_HELP),
 ) -> None:
     """Path-angle (eq. 7 of Berard et al.): cosine between the vector field and the straight path
     from START to END, with the path-norm and each player's gradient norm and loss.
@@ -364,7 +476,7 @@ def neural_path_angle(
     START and END are checkpoints of one run, or, with --game, points of a symbolic game.
     """
     from neural.render import text as render
-    from neural.render.figures import save_path_angle_plot
+    from neural.render.figures import path_angle_figure
     from neural.render.documents import path_angle_document
     from neural.analysis.path_angle import path_angle
     from neural.targets import path_request
@@ -376,7 +488,8 @@ def neural_path_angle(
                             points=points, chunk=chunk, clip=states.clip, progress=advance)
     if plot:
         more = f" and {len(ends) - 1} more end states" if len(ends) > 1 else ""
-        save_path_angle_plot(result, plot, f"path-angle: {start} -> {ends[0]}{more}")
+        path_angle_figure(result, f"path-angle: {start} -> {ends[0]}{more}", plot)
+        typer.echo(f"wrote {plot}", err=True)
     if as_json:
         emit_json(path_angle_document(result))
     else:
@@ -390,11 +503,38 @@ DATA_DIR_HELP = ("The directory that holds the data set's files themselves, not 
                  "--download puts them there")
 
 
-@neural_app.command("train")
+class TrainCommand(Command):
+    """``neural train``: its help lists the presets and shows every option's default, read from
+    the presets and ``TrainConfig`` when the help is shown (so that starting the CLI stays cheap)."""
+
+    def format_help(self, ctx, formatter):
+        import dataclasses
+
+        from neural.training.config import TrainConfig
+        from neural.training.presets import DEFAULT_PRESET, PRESETS
+
+        config = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+        for param in self.params:
+            if isinstance(param, TyperOption) and param.default is None and param.name in config \
+                    and "default" not in param.help:
+                values = {repr(p.get(param.name, config[param.name])) for p in PRESETS.values()}
+                shown = ("from the preset" if len(values) > 1 else
+                         "the paper's size" if param.name == "width" else values.pop())
+                param.help += f" Default: {shown}."
+        defaults = set(DEFAULT_PRESET.values())
+        rows = [f"{name + ('*' if name in defaults else ''):<26}{p['dataset']:<9}{p['loss']:<8}"
+                f"{p['method']:<16}{p['iterations']:>9,}" for name, p in PRESETS.items()]
+        header = f"{'preset (* default)':<26}{'dataset':<9}{'loss':<8}{'method':<16}{'iterations':>9}"
+        self.epilog = "Presets (option values override them):\n\n" + "\n".join([header, *rows])
+        return super().format_help(ctx, formatter)
+
+
+@neural_app.command("train", cls=TrainCommand)
 @user_errors
 def neural_train(
-    dataset: str = typer.Argument(..., help="Data set: mog, mnist or cifar10."),
-    preset: str = typer.Option(None, help="Named setup with the paper's App. C values "
+    dataset: str = typer.Argument(..., metavar="DATASET", help="Data set: mog, mnist or cifar10."),
+    preset: str = typer.Option(None, metavar="PRESET", autocompletion=complete_preset,
+                               help="Named setup with the paper's App. C values, listed below "
                                "(default: mog-nsgan-eg, mnist-nsgan-extraadam, "
                                "cifar10-wgangp-extraadam)."),
     loss: str = typer.Option(None, help="nsgan, saturating, wgan (weight clipping) or wgangp."),
@@ -423,15 +563,15 @@ def neural_train(
                                          "the initial state); 0 keeps all."),
     log_every: int = typer.Option(None, help="Log metrics every N iterations."),
     sample_every: int = typer.Option(None, help="Save samples (and IS/FID) every N iterations."),
-    data_dir: str = typer.Option(None, help=DATA_DIR_HELP + " (default: data/mnist or data/cifar10)."),
+    data_dir: str = typer.Option(None, metavar="DIR", help=DATA_DIR_HELP + " (default: data/mnist or data/cifar10)."),
     download: bool = typer.Option(False, "--download", help="Fetch the standard data files "
                                   "and verify their checksums."),
-    out: str = typer.Option(None, help="Run directory (default: runs/<preset>-<time>)."),
-    resume: str = typer.Option(None, help="Continue the run in this directory."),
-    device: str = typer.Option(None, help="cpu, cuda or cuda:N (default: cuda when available)."),
-    classifier: str = typer.Option(None, help="MNIST LeNet for the Inception Score "
+    out: str = typer.Option(None, metavar="DIR", help="Run directory (default: runs/<preset>-<time>)."),
+    resume: str = typer.Option(None, metavar="DIR", help="Continue the run in this directory."),
+    device: str = typer.Option(None, metavar="DEVICE", help="cpu, cuda or cuda:N (default: cuda when available)."),
+    classifier: str = typer.Option(None, metavar="FILE", help="MNIST LeNet for the Inception Score "
                                    "(default: DATA_DIR/lenet_mnist.pt when present)."),
-    inception: str = typer.Option(None, help="TorchScript Inception network for CIFAR10 "
+    inception: str = typer.Option(None, metavar="FILE", help="TorchScript Inception network for CIFAR10 "
                                   "FID/IS."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
@@ -465,16 +605,16 @@ def neural_train(
         raise typer.Exit(130)
 
 
-@neural_app.command("train-classifier")
+@neural_app.command("train-classifier", cls=Command)
 @user_errors
 def neural_train_classifier(
-    dataset: str = typer.Argument(..., help="Only mnist: the LeNet behind the Inception Score."),
-    data_dir: str = typer.Option(None, help=DATA_DIR_HELP + " (default: data/mnist)."),
+    dataset: str = typer.Argument(..., metavar="DATASET", help="Only mnist: the LeNet behind the Inception Score."),
+    data_dir: str = typer.Option(None, metavar="DIR", help=DATA_DIR_HELP + " (default: data/mnist)."),
     download: bool = typer.Option(False, "--download", help="Fetch the MNIST files into DATA_DIR first."),
-    out: str = typer.Option(None, help="Weights file (default: DATA_DIR/lenet_mnist.pt)."),
+    out: str = typer.Option(None, metavar="FILE", help="Weights file (default: DATA_DIR/lenet_mnist.pt)."),
     epochs: int = typer.Option(3, min=1, help="Training epochs."),
     seed: int = typer.Option(0, help="Random seed."),
-    device: str = typer.Option(None, help="cpu, cuda or cuda:N (default: cuda when available)."),
+    device: str = typer.Option(None, metavar="DEVICE", help="cpu, cuda or cuda:N (default: cuda when available)."),
 ) -> None:
     """Train the LeNet classifier used for the MNIST Inception Score; reports test accuracy."""
     from gametheory.errors import OptionError
@@ -497,4 +637,4 @@ def neural_train_classifier(
 
 
 if __name__ == "__main__":
-    sys.exit(app())
+    sys.exit(app(prog_name="gametheory"))

@@ -16,7 +16,7 @@ from neural.analysis.eigen import top_eigenvalues
 from neural.game import NeuralGame
 from neural.operators import JacobianOperator
 from neural.analysis.path_angle import path_angle
-from neural.render.figures import save_path_angle_plot
+from neural.render.figures import path_angle_figure
 
 # 1. A zoo game through the bridge ------------------------------------------------------------
 example2 = zoo.get("example2")
@@ -56,7 +56,7 @@ print(f"||v|| = {report.grad_norm:.3g}; leftmost eigenvalue {report.leftmost_eig
 start = game.omega()
 ends = [start + 0.3 * torch.randn(game.param_count, dtype=torch.float64) for _ in range(3)]
 angles = path_angle(game, start, ends, points=60)
-save_path_angle_plot(angles, "path_angle.png", "small NSGAN: random init -> 3 perturbed states")
+path_angle_figure(angles, "small NSGAN: random init -> 3 perturbed states", "path_angle.png")
 near_one = abs(angles.alphas - 1).argmin()
 print(f"path-angle median at alpha = {angles.alphas[near_one]:.3f}: "
       f"{angles.to_dict()['cosine']['median'][near_one]:.4f} (figure in path_angle.png)")

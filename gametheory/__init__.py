@@ -20,11 +20,14 @@ from .game import Game, Player
 from .gamefile import load_game
 from .parsing import parse_expression, parse_point
 from .analysis.stationary import stationary_points
+from .render.latex import register as _register_notebook_display
 
 __all__ = [
     "Game", "Player", "GameError", "GameReport", "PointReport", "classify_game", "classify_point",
     "load_game", "parse_expression", "parse_point", "resolve_game", "stationary_points", "zoo",
 ]
+
+_register_notebook_display()
 
 
 def resolve_game(name_or_path: str) -> Game:

@@ -13,6 +13,7 @@ from functools import cached_property
 
 import sympy as sp
 
+from .display import latex
 from .errors import GameError
 from .numbers import is_zero
 
@@ -99,6 +100,9 @@ class Game:
     def __repr__(self) -> str:
         players = ", ".join(f"{p.name}({', '.join(s.name for s in p.params)})" for p in self.players)
         return f"Game({self.name!r}: {players})"
+
+    def _repr_latex_(self) -> str | None:
+        return latex(self)
 
     # --- structure -------------------------------------------------------------------------
     @cached_property

@@ -20,7 +20,8 @@ from gametheory.render.plots import plot
 def test_format_follows_the_extension(tmp_path, suffix, magic):
     spread = path_angle_spread(numeric_field(zoo.get("rotation")), [2.0, 1.5], ends_near([0, 0], 5, 0.05),
                                np.linspace(0, 1.5, 50))
-    out = figures.path_angle(spread, "rotation", tmp_path / f"f.{suffix}")
+    out = tmp_path / f"f.{suffix}"
+    figures.path_angle(spread, "rotation", out)
     assert out.read_bytes()[:len(magic)] == magic
 
 
@@ -62,7 +63,7 @@ from gametheory.dynamics.simulate import iterate
 from gametheory.render import figures, plots
 from neural.analysis.eigen import EigenResult
 from neural.analysis.path_angle import PathAngle
-from neural.render.figures import save_eigen_plot, save_path_angle_plot
+from neural.render.figures import eigen_figure, path_angle_figure
 from neural.render.training import save_samples
 
 out = sys.argv[1]
@@ -72,9 +73,9 @@ for kind, options in [("portrait", dict(grid=6, trajectories=1, t_max=2.0)), ("l
                       ("path-angle", dict(ends=2, samples=11))]:
     plots.plot(kind, game, os.path.join(out, kind + ".png"), **options)
 figures.trajectory([iterate(game, Method("simgd", h=0.1), [1.0, 1.0, 0.5], 20)], None, "t", os.path.join(out, "t.png"))
-save_eigen_plot(EigenResult("LM", 2, (1 + 2j, 1 - 2j), (0.0, 0.0), True, "dense", 2), os.path.join(out, "e.png"), "e")
+eigen_figure(EigenResult("LM", 2, (1 + 2j, 1 - 2j), (0.0, 0.0), True, "dense", 2), "e", os.path.join(out, "e.png"))
 alphas = np.linspace(0, 1, 5)
-save_path_angle_plot(PathAngle(alphas, np.zeros((2, 5)), np.ones((2, 5)), {}, {}, {}), os.path.join(out, "a.png"), "a")
+path_angle_figure(PathAngle(alphas, np.zeros((2, 5)), np.ones((2, 5)), {}, {}, {}), "a", os.path.join(out, "a.png"))
 save_samples("mog", torch.zeros(20, 1), os.path.join(out, "mog.png"), 1, torch.ones(20, 1))
 save_samples("mnist", torch.zeros(4, 1, 4, 4), os.path.join(out, "mnist.png"), 1)
 print(sorted(os.listdir(out)), "matplotlib.pyplot" in sys.modules, dict.__getitem__(matplotlib.rcParams, "backend") == backend)

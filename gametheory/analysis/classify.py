@@ -16,6 +16,7 @@ import numpy as np
 import sympy as sp
 
 from .domain import Domain
+from ..display import latex
 from ..errors import PointError
 from ..game import Game
 from ..numbers import RELATIVE_TOLERANCE, is_exact_number, is_zero
@@ -194,6 +195,9 @@ class GameReport:
             "search": self.search.to_dict(),
             "stationary_points": entries,
         }
+
+    def _repr_latex_(self) -> str | None:
+        return latex(self)
 
 
 def classify_game(game: Game, constants: Mapping[sp.Symbol, object] | None = None,

@@ -15,15 +15,38 @@ import numpy as np
 import sympy as sp
 
 from ..analysis.classify import GameReport, classify_game
-from ..errors import OptionError
+from ..errors import OptionError, ParseError
 from ..game import Game
-from ..parsing import parse_number
+from ..parsing import parse_expression, parse_number
 from .convergence import StepAnalysis, analyse_report
 from .methods import Method, parse_order
+from .regions import Region, report_regions
+from ..display import latex
 from .simulate import Trajectory, flow, iterate, parse_start, random_starts
 
 MAX_STEPS = 1_000_000
 MAX_FLOW_TIME = 1e6
+
+
+def option_number(text: str, option: str) -> sp.Expr:
+    """``text``, the value of ``option``, as an exact real number (``1/2``, ``0.25``,
+    ``sqrt(2)``); text that is not a number is an OptionError that names the option (a number
+    out of range keeps the parser's reason).
+
+    >>> option_number("abc", "--ratio")
+    Traceback (most recent call last):
+    ...
+    gametheory.errors.OptionError: --ratio must be a number (such as 1/2, 0.25 or sqrt(2)), got 'abc'
+    """
+    try:
+        number = parse_expression(str(text)).is_number
+    except ParseError as error:
+        if "too large" in str(error):  # a number, but out of range: the parser says which limit
+            raise OptionError(f"{option}: {error}") from None
+        number = False
+    if not number:
+        raise OptionError(f"{option} must be a number (such as 1/2, 0.25 or sqrt(2)), got {text!r}")
+    return parse_number(text)
 
 
 def build_method(name: str, h: str | None = None, ratio: str = "1", beta: str | None = None,
@@ -35,12 +58,13 @@ def build_method(name: str, h: str | None = None, ratio: str = "1", beta: str | 
     """
     extra = {}
     if beta is not None:
-        extra["beta"] = parse_number(beta)
+        extra["beta"] = option_number(beta, "--beta")
     if gamma is not None:
-        extra["gamma"] = parse_number(gamma)
+        extra["gamma"] = option_number(gamma, "--gamma")
     if order is not None:
         extra["order"] = parse_order(order, game)
-    return Method(name.lower(), h=None if h is None else parse_number(h), ratio=parse_number(ratio), **extra)
+    return Method(name.lower(), h=None if h is None else option_number(h, "--h"),
+                  ratio=option_number(ratio, "--ratio"), **extra)
 
 
 @dataclass(frozen=True)
@@ -52,6 +76,9 @@ class StepSizes:
     method: Method
     analyses: tuple[StepAnalysis | None, ...]
 
+    def _repr_latex_(self) -> str | None:
+        return latex(self)
+
 
 def stepsize_request(game: Game, constants: Mapping[sp.Symbol, object] | None = None,
                      point: Mapping[sp.Symbol, sp.Expr] | None = None, method: str = "simgd", ratio: str = "1",
@@ -61,6 +88,26 @@ def stepsize_request(game: Game, constants: Mapping[sp.Symbol, object] | None = 
     chosen = build_method(method, None, ratio, beta, gamma, order, game)
     report = classify_game(game, constants, point)
     return StepSizes(report, chosen, tuple(analyse_report(report, chosen)))
+
+
+@dataclass(frozen=True)
+class Regions:
+    """A classification report and, per point, region spec -> exact :class:`Region` (or the
+    one-line reason it is out of reach)."""
+
+    report: GameReport
+    regions: tuple[dict[str, Region | str], ...]
+
+    def _repr_latex_(self) -> str | None:
+        return latex(self)
+
+
+def regions_request(game: Game, specs: Sequence[str], constants: Mapping[sp.Symbol, object] | None = None,
+                    point: Mapping[sp.Symbol, sp.Expr] | None = None) -> Regions:
+    """Where (in the constants, h and r) each stationary point of ``game`` (or ``point``) has the
+    properties ``specs`` (``lssp``, ``dne``, or a method: ``simgd:h=H,ratio=R``, ``eg``, ...)."""
+    report = classify_game(game, constants, point)
+    return Regions(report, tuple(report_regions(report, game, constants or {}, specs)))
 
 
 @dataclass(frozen=True)
@@ -83,7 +130,7 @@ def _check_simulation(steps: int, radius: float, seed: int) -> None:
 
 def _flow_time(h: str, steps: int) -> float:
     """The flow's sampling interval ``h``, checked so that it runs up to at most MAX_FLOW_TIME."""
-    step = float(parse_number(h))
+    step = float(option_number(h, "--h"))
     if step <= 0:
         raise OptionError(f"--h must be positive, got {h}")
     if step * steps > MAX_FLOW_TIME:

@@ -10,7 +10,7 @@ from ..dynamics.convergence import StepAnalysis
 from ..dynamics.simulate import Trajectory
 from ..dynamics.methods import Method
 from ..dynamics.regions import Region
-from .text import add_point_column, escape, point_label
+from .text import NUMBER_COLUMNS, add_point_column, escape, point_label, print_no_stationary
 
 
 def print_step_analyses(report: GameReport, method: Method, analyses: list[StepAnalysis | None], console) -> None:
@@ -18,10 +18,13 @@ def print_step_analyses(report: GameReport, method: Method, analyses: list[StepA
 
     console.print(f"[bold]{escape(report.game.name)}[/]: {escape(method.label)}, local convergence iff the update "
                   "map's spectral radius is < 1")
+    if not report.points:
+        print_no_stationary(report, console)
+        return
     table = Table(show_lines=True)
     add_point_column(table)
     for column in ("stability", "stable step sizes h", "optimal h", "rate at optimum", "how"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column in NUMBER_COLUMNS)
     for p, a in zip(report.points, analyses):
         point = point_label(p, "\n")
         if a is None:
@@ -60,7 +63,7 @@ def print_simulation(game_name: str, params, runs: list[Trajectory], target, con
     console.print(f"[bold]{escape(game_name)}[/]: {escape(runs[0].method + where)}")
     table = Table()
     for column in ("start", "end", "steps", "verdict", "rate", "final ||v||"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column in NUMBER_COLUMNS)
     unit = "per unit time" if runs[0].method == "flow" else "per step"
     for r in runs:
         start = ", ".join(f"{x:.4g}" for x in r.states[0])

@@ -2,8 +2,10 @@
 ``portrait`` (Berard et al. Fig. 1a), ``landscape`` (Fig. 1b), ``eigs`` (eigenvalues and the
 stable region of a method), ``radius`` (spectral radius against h), ``path_angle`` (Fig. 2).
 
-matplotlib is imported inside each function (``Figure`` objects, no pyplot state, no GUI
-backend), so importing this module costs nothing. The format follows the file's extension.
+Each function returns its matplotlib ``Figure`` (no pyplot state, no GUI backend; a notebook
+shows it inline) and writes it to ``path`` when one is given, in the format of the file's
+extension. The one-panel figures draw into ``ax`` when given (to compose panels), else into a
+new figure. matplotlib is imported inside the functions, so importing this module costs nothing.
 """
 from __future__ import annotations
 
@@ -23,7 +25,24 @@ def _figure(width: float, height: float):
     return Figure(figsize=(width, height), layout="constrained", dpi=110)
 
 
-def _save(fig, path: str | Path) -> Path:
+def _axes(ax, width: float, height: float):
+    """``ax`` and its figure, or the one axes of a new ``width`` x ``height`` figure."""
+    if ax is not None:
+        return ax.figure, ax
+    fig = _figure(width, height)
+    return fig, fig.add_subplot()
+
+
+def _done(fig, path: str | Path | None):
+    """``fig``, written to ``path`` first when one is given."""
+    if path is not None:
+        save_figure(fig, path)
+    return fig
+
+
+def save_figure(fig, path: str | Path) -> Path:
+    """Write ``fig`` to ``path`` in the format of its extension (png, pdf or svg); a bad
+    extension or a missing folder is an OptionError."""
     path = Path(path)
     suffix = path.suffix.lower().lstrip(".")
     if suffix not in FORMATS:
@@ -34,11 +53,10 @@ def _save(fig, path: str | Path) -> Path:
     return path
 
 
-def portrait(data, path: str | Path) -> Path:
+def portrait(data, path: str | Path | None = None, *, ax=None):
     """Arrows of the descent direction ``-v`` on the slice, coloured by ``||v||`` on the slice,
     flow trajectories (started on the slice, projected) and the stationary points on it."""
-    fig = _figure(6.4, 5.4)
-    ax = fig.add_subplot()
+    fig, ax = _axes(ax, 6.4, 5.4)
     speed = np.hypot(data.u, data.w)
     scale = np.where(speed > 0, speed, 1.0)
     from matplotlib import colormaps
@@ -62,14 +80,13 @@ def portrait(data, path: str | Path) -> Path:
     ax.set_title(f"{data.game_name}: game vector field on the slice {fixed}" if fixed else
                  f"{data.game_name}: game vector field")
     ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
-    return _save(fig, path)
+    return _done(fig, path)
 
 
-def landscape(data, path: str | Path) -> Path:
+def landscape(data, path: str | Path | None = None, *, ax=None):
     """Contours of one player's loss (others fixed) with its Hessian's descent (negative
     curvature) and ascent (positive curvature) directions through the centre."""
-    fig = _figure(6.2, 5.2)
-    ax = fig.add_subplot()
+    fig, ax = _axes(ax, 6.2, 5.2)
     fixed = ", ".join(f"{k} = {v:g}" for k, v in data.fixed.items())
     if len(data.axes) == 1:
         ax.plot(data.grid[0], data.loss, color="tab:blue")
@@ -79,7 +96,7 @@ def landscape(data, path: str | Path) -> Path:
         (_, curvature), = data.directions
         shape = "a minimum" if curvature > 0 else ("a maximum: descent either way" if curvature < 0 else "flat")
         ax.set_title(f"{data.game_name}: loss of {data.player} ({fixed})\ncurvature {curvature:.3g} at the centre: {shape}")
-        return _save(fig, path)
+        return _done(fig, path)
     x, y = np.meshgrid(*data.grid)
     filled = ax.contourf(x, y, data.loss, levels=30, cmap="viridis")
     ax.contour(x, y, data.loss, levels=15, colors="white", linewidths=0.4, alpha=0.6)
@@ -102,15 +119,16 @@ def landscape(data, path: str | Path) -> Path:
     ax.set_title(f"{data.game_name}: loss of {data.player} with {fixed}" if fixed else
                  f"{data.game_name}: loss of {data.player}")
     ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
-    return _save(fig, path)
+    return _done(fig, path)
 
 
 def eigs(eigenvalues: Sequence[complex], update_eigenvalues: Sequence[complex], method_label: str, h: float,
-         window: tuple[np.ndarray, np.ndarray], rho: np.ndarray | None, title: str, path: str | Path) -> Path:
+         window: tuple[np.ndarray, np.ndarray], rho: np.ndarray | None, title: str, path: str | Path | None = None):
     """Left: J's eigenvalues in the complex plane ``window = (re, im)`` over the region
     ``{l : rho < 1}`` of the method at step h (``rho`` on the window's grid, or None where the
-    method is not per-eigenvalue). Right: the update map's eigenvalues against the unit circle."""
-    fig = _figure(11.0, 4.9)
+    method is not per-eigenvalue). Right: the update map's eigenvalues against the unit circle.
+    The legends sit below the panels, where they cover no eigenvalue."""
+    fig = _figure(11.0, 5.6)
     left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     values = np.asarray(eigenvalues, dtype=complex)
     re, im = window
@@ -130,7 +148,7 @@ def eigs(eigenvalues: Sequence[complex], update_eigenvalues: Sequence[complex], 
     left.set_xlabel("Re")
     left.set_ylabel("Im")
     left.set_title("Jacobian eigenvalues\n(LSSP: all Re > 0)")
-    left.legend(loc="best", fontsize=8, framealpha=0.9)
+    _legend_below(left)
     t = np.linspace(0, 2 * np.pi, 400)
     update = np.asarray(update_eigenvalues, dtype=complex)
     radius = float(np.abs(update).max()) if update.size else 0.0
@@ -144,24 +162,33 @@ def eigs(eigenvalues: Sequence[complex], update_eigenvalues: Sequence[complex], 
     right.set_ylabel("Im")
     verdict = "converges" if radius < 1 else ("diverges" if radius > 1 else "marginal")
     right.set_title(f"{method_label}, h = {h:.4g}\nspectral radius {radius:.4f}: {verdict}")
-    right.legend(loc="upper left", fontsize=8, framealpha=0.9)
+    _legend_below(right)
     fig.suptitle(title)
-    return _save(fig, path)
+    return _done(fig, path)
+
+
+def _legend_below(ax) -> None:
+    """The legend under the axes' x label, outside the data area."""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), fontsize=8, framealpha=0.9, ncols=2)
+
+
+#: Line styles of successive curves, so that curves lying on top of each other stay apart.
+STYLES = ("-", "--", "-.", ":")
 
 
 def radius(steps: np.ndarray, curves: Mapping[str, np.ndarray], optima: Mapping[str, tuple[float, float] | None],
-           title: str, path: str | Path) -> Path:
-    """Spectral radius of each method's update map against the step size h, with the line
-    rho = 1 and each method's optimal (h, rho)."""
-    fig = _figure(7.2, 4.8)
-    ax = fig.add_subplot()
+           title: str, path: str | Path | None = None, *, ax=None):
+    """Spectral radius of each method's update map against the step size h (one curve per
+    method, each in its own colour and line style, drawn over the thin reference line rho = 1 so
+    that a curve at rho = 1 stays visible), with each method's optimal (h, rho)."""
+    fig, ax = _axes(ax, 7.2, 4.8)
+    ax.axhline(1.0, color="0.55", lw=0.8, ls=(0, (1, 2)), zorder=1, label=r"$\rho = 1$")
     for k, (label, values) in enumerate(curves.items()):
-        colour = f"C{k}"
-        ax.plot(steps, values, color=colour, lw=1.6, label=label)
+        colour = f"C{k % 10}"
+        ax.plot(steps, values, color=colour, lw=2.0, ls=STYLES[k % len(STYLES)], zorder=3 + k, label=label)
         best = optima.get(label)
         if best is not None:
-            ax.plot(*best, "o", color=colour, ms=6, mec="black")
-    ax.axhline(1.0, color="black", lw=0.9, ls="--", label=r"$\rho = 1$")
+            ax.plot(*best, "o", color=colour, ms=6, mec="black", zorder=20)
     ax.plot([], [], "o", color="white", mec="black", label="optimal h")
     lowest = min(float(np.nanmin(v)) for v in curves.values())
     bottom = max(0.0, lowest - 0.15 * (1 - lowest)) if lowest < 1 else 0.9
@@ -170,15 +197,14 @@ def radius(steps: np.ndarray, curves: Mapping[str, np.ndarray], optima: Mapping[
     ax.set_xlabel("step size h")
     ax.set_ylabel(r"spectral radius $\rho$ of the update map")
     ax.set_title(title)
-    ax.legend(fontsize=8, framealpha=0.9, loc="lower left")
-    return _save(fig, path)
+    ax.legend(fontsize=8, framealpha=0.9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return _done(fig, path)
 
 
-def path_angle(spread, title: str, path: str | Path) -> Path:
+def path_angle(spread, title: str, path: str | Path | None = None, *, ax=None):
     """Figure 2 style: path-norm (log scale, left axis, orange) and path-angle c(alpha) (right
     axis, blue), medians with interquartile bands over the end points."""
-    fig = _figure(6.6, 4.4)
-    left = fig.add_subplot()
+    fig, left = _axes(ax, 6.6, 4.4)
     right = left.twinx()
     alphas = spread.alphas
     left.fill_between(alphas, spread.norm[0], spread.norm[2], color="tab:orange", alpha=0.25, lw=0)
@@ -198,13 +224,12 @@ def path_angle(spread, title: str, path: str | Path) -> Path:
     left.set_title(f"{title}\nmedian and interquartile range over {spread.count} end points")
     handles = left.get_legend_handles_labels()[0] + right.get_legend_handles_labels()[0]
     left.legend(handles=handles, loc="lower left", fontsize=8, framealpha=0.9)
-    return _save(fig, path)
+    return _done(fig, path)
 
 
-def trajectory(runs, target, title: str, path: str | Path) -> Path:
+def trajectory(runs, target, title: str, path: str | Path | None = None, *, ax=None):
     """``||v||`` (and the distance to ``target`` when given) along each run, log scale."""
-    fig = _figure(6.8, 4.4)
-    ax = fig.add_subplot()
+    fig, ax = _axes(ax, 6.8, 4.4)
     unit = "time t" if runs[0].method == "flow" else "step t"
     for k, run in enumerate(runs):
         colour = f"C{k % 10}"
@@ -217,4 +242,4 @@ def trajectory(runs, target, title: str, path: str | Path) -> Path:
     ax.set_ylabel("norm (log scale)")
     ax.set_title(title)
     ax.legend(fontsize=8, framealpha=0.9)
-    return _save(fig, path)
+    return _done(fig, path)

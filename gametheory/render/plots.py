@@ -1,6 +1,8 @@
-"""Recipes: from a game and a few options to a figure file. Each recipe picks sensible defaults
+"""Recipes: from a game and a few options to a figure. Each recipe picks sensible defaults
 (the first LSSP, or else the first stationary point; the paper's slices), computes with the
-algorithm modules and hands the results to :mod:`gametheory.render.figures`.
+algorithm modules and hands the results to :mod:`gametheory.render.figures`; it returns the
+``Figure`` (written to ``path`` when given; one-panel figures draw into ``ax`` when given).
+:func:`plot` picks the point and writes the file.
 """
 from __future__ import annotations
 
@@ -51,9 +53,9 @@ def _window(value: float, given: tuple[float, float] | None, half: float = 1.0) 
     return lo, hi
 
 
-def plot_portrait(game: Game, point: PointReport, path, x: str | None = None, y: str | None = None,
+def plot_portrait(game: Game, point: PointReport, path=None, x: str | None = None, y: str | None = None,
                   fixed: Mapping[str, float] | None = None, xlim=None, ylim=None, grid: int = 30,
-                  trajectories: int = 10, seed: int = 0, t_max: float = 30.0) -> Path:
+                  trajectories: int = 10, seed: int = 0, t_max: float = 30.0, ax=None):
     """Fig. 1a: default axes are the first parameter of the last player (x) and of the first
     player (y), other coordinates at the point (Example 1: phi, theta1 on theta2 = 1)."""
     centre = _floats(point)
@@ -67,19 +69,19 @@ def plot_portrait(game: Game, point: PointReport, path, x: str | None = None, y:
         raise OptionError(f"slice axis {bad!r} is not a parameter (parameters: {', '.join(centre)})")
     data = portrait(game, x, y, values, _window(centre[x], xlim), _window(centre[y], ylim), grid, trajectories,
                     t_max, seed, points=[centre])
-    return figures.portrait(data, path)
+    return figures.portrait(data, path, ax=ax)
 
 
-def plot_landscape(game: Game, point: PointReport, path, player: str | None = None,
+def plot_landscape(game: Game, point: PointReport, path=None, player: str | None = None,
                    axes: Sequence[str] | None = None, fixed: Mapping[str, float] | None = None,
-                   half_width: float = 1.0) -> Path:
+                   half_width: float = 1.0, ax=None):
     """Fig. 1b: the first player's loss (default) around the point, others fixed there."""
     centre = {**_floats(point), **(fixed or {})}
     data = landscape(game, player or game.players[0].name, centre, axes, half_width)
-    return figures.landscape(data, path)
+    return figures.landscape(data, path, ax=ax)
 
 
-def plot_eigs(game: Game, point: PointReport, method: Method, path) -> Path:
+def plot_eigs(game: Game, point: PointReport, method: Method, path=None):
     """J's eigenvalues with the method's stable region at its step size (default: the optimal
     step size, else 0.1), and the update map's eigenvalues against the unit circle."""
     if method.h is None:
@@ -97,8 +99,8 @@ def plot_eigs(game: Game, point: PointReport, method: Method, path) -> Path:
     return figures.eigs(values, update, method.label, h, (re, im), rho, f"{game.name} at ({label})", path)
 
 
-def plot_radius(game: Game, point: PointReport, methods: Sequence[Method], path, h_max: float | None = None,
-                samples: int = 400) -> Path:
+def plot_radius(game: Game, point: PointReport, methods: Sequence[Method], path=None, h_max: float | None = None,
+                samples: int = 400, ax=None):
     """Spectral radius against h for each method, with each method's optimum."""
     if not methods:
         raise OptionError("give at least one method")
@@ -115,12 +117,12 @@ def plot_radius(game: Game, point: PointReport, methods: Sequence[Method], path,
     optima = {label: (a.optimal_step_size, a.optimal_spectral_radius) if a.optimal_step_size is not None else None
               for label, a in analyses.items()}
     label = ", ".join(f"{k}={v:g}" for k, v in _floats(point).items())
-    return figures.radius(steps, curves, optima, f"{game.name} at ({label}): local rate of each method", path)
+    return figures.radius(steps, curves, optima, f"{game.name} at ({label}): local rate of each method", path, ax=ax)
 
 
-def plot_path_angle(game: Game, point: PointReport, path, start: np.ndarray | None = None,
+def plot_path_angle(game: Game, point: PointReport, path=None, start: np.ndarray | None = None,
                     alphas: tuple[float, float] = (0.0, 1.5), ends: int = 20, radius: float | None = None,
-                    seed: int = 0, samples: int = 301) -> Path:
+                    seed: int = 0, samples: int = 301, ax=None):
     """Fig. 2: path-angle from ``start`` (default: a seeded point at distance 2 from the point)
     to ``ends`` end points clustered at ``radius`` (default 2.5% of the path length) from it."""
     centre = np.array(list(_floats(point).values()))
@@ -135,14 +137,15 @@ def plot_path_angle(game: Game, point: PointReport, path, start: np.ndarray | No
         raise OptionError(f"--alpha needs a < b, got {a}, {b}")
     spread = path_angle_spread(numeric_field(game), start, ends_near(centre, ends, radius or 0.025 * length, seed),
                                np.linspace(a, b, samples))
-    return figures.path_angle(spread, f"{game.name}: path-angle towards the stationary point", path)
+    return figures.path_angle(spread, f"{game.name}: path-angle towards the stationary point", path, ax=ax)
 
 
 def plot(kind: str, game: Game, path, *, constants=None, point=None, **options) -> Path:
-    """Dispatch by figure kind (``KINDS``)."""
+    """Draw figure ``kind`` (``KINDS``) around the chosen point and write it to ``path``."""
     if kind not in KINDS:
         raise OptionError(f"unknown figure {kind!r} (figures: {', '.join(KINDS)})")
     resolved, reference = reference_point(game, constants, point)
     recipe = {"portrait": plot_portrait, "landscape": plot_landscape, "eigs": plot_eigs, "radius": plot_radius,
               "path-angle": plot_path_angle}[kind]
-    return recipe(resolved, reference, path=path, **options)
+    recipe(resolved, reference, path=path, **options)
+    return Path(path)

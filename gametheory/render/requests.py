@@ -35,15 +35,22 @@ def parse_pair(text: str | None, what: str) -> tuple[float, float] | None:
     return lo, hi
 
 
+#: The ``radius`` figure's methods: one curve per method, momentum and consensus included.
+RADIUS_METHODS = "simgd,altgd,eg,ogd,momentum,consensus"
+#: Momentum's beta and consensus' gamma in the ``radius`` figure unless --beta / --gamma say otherwise.
+RADIUS_BETA, RADIUS_GAMMA = "1/2", "1"
+
+
 def radius_methods(methods: str, game: Game, ratio: str = "1", beta: str | None = None,
                    gamma: str | None = None) -> list:
-    """The comma-separated methods of the ``radius`` figure; ``beta`` adds momentum and
-    ``gamma`` consensus when they are not listed (each applies only to its own method)."""
+    """The comma-separated methods of the ``radius`` figure; ``beta`` (default 1/2) goes to
+    momentum and ``gamma`` (default 1) to consensus, each added when it is given but not listed."""
     names = [m.strip().lower() for m in methods.split(",") if m.strip()]
     if beta is not None and "momentum" not in names:
         names.append("momentum")
     if gamma is not None and "consensus" not in names:
         names.append("consensus")
+    beta, gamma = beta or RADIUS_BETA, gamma or RADIUS_GAMMA
     return [build_method(name, None, ratio, beta if name == "momentum" else None,
                          gamma if name == "consensus" else None, None, game) for name in names]
 
@@ -52,7 +59,7 @@ def plot_request(kind: str, game: Game, output: str | Path, *, constants: Mappin
                  point: Mapping[sp.Symbol, sp.Expr] | None = None, x: str | None = None, y: str | None = None,
                  fix: Sequence[str] = (), xlim: str | None = None, ylim: str | None = None, grid: int = 30,
                  trajectories: int = 10, player: str | None = None, method: str = "simgd",
-                 methods: str = "simgd,altgd,eg,ogd", h: str | None = None, h_max: float | None = None,
+                 methods: str = RADIUS_METHODS, h: str | None = None, h_max: float | None = None,
                  ratio: str = "1", beta: str | None = None, gamma: str | None = None,
                  start: Sequence[str] | None = None, alpha: str = "0,1.5", ends: int = 20, seed: int = 0) -> Path:
     """Draw figure ``kind`` (``plots.KINDS``) of ``game`` around ``point`` (default: the first

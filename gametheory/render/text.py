@@ -26,7 +26,8 @@ def escape(text: str) -> str:
     return _rich_escape(body) + ("\\" * 2 * trailing + "[bold][/bold]" if trailing else "")
 
 
-def _complex(l: complex, digits: int = 4) -> str:
+def complex_text(l: complex, digits: int = 4) -> str:
+    """``a + bi`` with ``digits`` significant digits (``a`` alone when real)."""
     re, im = f"{l.real:.{digits}g}", f"{abs(l.imag):.{digits}g}"
     if l.imag == 0:
         return re
@@ -39,6 +40,11 @@ def point_label(p: PointReport, sep: str = ", ") -> str:
     """The point's coordinates NAME=VALUE (exact, or 6 significant digits), markup-escaped."""
     return escape(sep.join(f"{s.name}={sp.sstr(v) if p.exact else f'{float(v):.6g}'}"
                            for s, v in zip(p.params, p.values)))
+
+
+#: Table columns of numbers: never wrapped (one value a line; the columns of words give way).
+NUMBER_COLUMNS = frozenset({"eigenvalues\nof J", "SimGD step\n(Lemma 4)", "max step size", "binding eigenvalue", "optimal h",
+                            "rate at optimum", "final ||v||", "steps"})
 
 
 def add_point_column(table) -> None:
@@ -60,7 +66,8 @@ def jacobian_lines(jacobian: sp.Matrix, params, width: int) -> list[str]:
             for i, r in enumerate(params) for j, c in enumerate(params)]
 
 
-def _ratio(p: PointReport) -> str:
+def rotation_text(p: PointReport) -> str:
+    """The largest ``|Im l / Re l|`` over J's eigenvalues (Proposition 1), in words at the extremes."""
     ratios = [abs(l.imag / l.real) if l.real != 0 else math.inf for l in p.eigenvalues if l.imag != 0]
     if not ratios:
         return "0 (no rotation)"
@@ -85,13 +92,25 @@ def _step_cell(p: PointReport) -> str:
     return f"h < {s.max_step_size:.6g}{exact}"
 
 
-def _no_points(search) -> str:
+def no_points_text(search) -> str:
     """The line shown when a search reports no point and no family."""
     if not search.complete:
         return "  none found (the numeric search is not exhaustive)"
     if search.rejected:
         return "  none in the losses' real domain (every real solution of v = 0 lies outside it)"
     return "  none: v = 0 has no real solution"
+
+
+def no_stationary_text(report: GameReport) -> str:
+    """Why a step-size analysis of ``report`` has no row: it has no isolated stationary point."""
+    search = report.search
+    if report.families or search.curves:
+        return "no isolated stationary point (only families or curves of them, not analysed)"
+    if not search.complete:
+        return "no stationary point found (the numeric search is not exhaustive)"
+    if search.rejected:
+        return "no stationary point in the losses' real domain"
+    return "no stationary point: v = 0 has no real solution"
 
 
 def print_game_report(report: GameReport, console, *, header: bool = True) -> None:
@@ -123,19 +142,19 @@ def print_game_report(report: GameReport, console, *, header: bool = True) -> No
     for curve in report.search.curves:
         console.print(f"  found (numeric): {escape(curve.text)}", soft_wrap=True)
     if not report.points and not report.families and not report.search.curves:
-        console.print(_no_points(report.search))
+        console.print(no_points_text(report.search))
     for family in report.families:
         console.print(f"  family: {escape(family.description)}")
     if not report.points:
         return
     table = Table(show_lines=True)
     add_point_column(table)
-    for column in ("eigenvalues of J", "stability", "Nash", "max |Im/Re|", "SimGD step (Lemma 4)"):
-        table.add_column(column, overflow="fold")
+    for column in ("eigenvalues\nof J", "stability", "Nash", "max\n|Im/Re|", "SimGD step\n(Lemma 4)"):
+        table.add_column(column, overflow="fold", no_wrap=column in NUMBER_COLUMNS)
     for p in report.points:
-        eigs = "\n".join(_complex(l) for l in p.eigenvalues)
+        eigs = "\n".join(complex_text(l) for l in p.eigenvalues)
         nash = "[green]DNE[/]" if p.dne else "not DNE"
-        table.add_row(point_label(p, "\n"), eigs, _stability_cell(p), nash, _ratio(p), _step_cell(p))
+        table.add_row(point_label(p, "\n"), eigs, _stability_cell(p), nash, rotation_text(p), _step_cell(p))
     console.print(table)
     for p in report.points:
         console.print(f"[bold]at ({point_label(p)})[/]")
@@ -148,7 +167,7 @@ def print_game_report(report: GameReport, console, *, header: bool = True) -> No
         console.print(f"  Nash: {escape(p.nash.summary)}")
         if p.step.binding_eigenvalue is not None:
             console.print(f"  step size: {escape(p.step.reason)}; bound set by eigenvalue "
-                          f"{_complex(p.step.binding_eigenvalue, 6)}")
+                          f"{complex_text(p.step.binding_eigenvalue, 6)}")
 
 
 def print_stepsize(report: GameReport, console) -> None:
@@ -159,11 +178,18 @@ def print_stepsize(report: GameReport, console) -> None:
     table = Table()
     add_point_column(table)
     for column in ("stability", "max step size", "binding eigenvalue"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column in NUMBER_COLUMNS)
     for p in report.points:
         b = p.step.binding_eigenvalue
-        table.add_row(point_label(p, "\n"), _stability_cell(p), _step_cell(p), "-" if b is None else _complex(b, 6))
+        table.add_row(point_label(p, "\n"), _stability_cell(p), _step_cell(p), "-" if b is None else complex_text(b, 6))
     console.print(table)
+    for family in report.families:
+        console.print(f"  family: {escape(family.description)} (not analysed)")
+
+
+def print_no_stationary(report: GameReport, console) -> None:
+    """The step-size outputs' line for a game without an isolated stationary point."""
+    console.print(f"  [yellow]{escape(no_stationary_text(report))}[/]")
     for family in report.families:
         console.print(f"  family: {escape(family.description)} (not analysed)")
 

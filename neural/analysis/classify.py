@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from gametheory.display import latex
 from gametheory.errors import OptionError
 from neural.analysis.certificates import (Certificate, hessian_certificate, not_certified,
                                           stability_certificate)
@@ -117,6 +118,9 @@ class NeuralClassification:
             "leftmost": self.leftmost.to_dict(),
             "notes": list(self.notes),
         }
+
+    def _repr_latex_(self) -> str | None:
+        return latex(self)
 
 
 SCREEN_TOL = 1e-3

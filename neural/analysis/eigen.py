@@ -46,6 +46,7 @@ import numpy as np
 import scipy.sparse.linalg as spla
 import torch
 
+from gametheory.display import latex
 from gametheory.errors import GameError, OptionError
 from neural.operators import ExponentialOperator, GameOperator, ShiftedOperator, numpy_dtype
 
@@ -109,6 +110,9 @@ class EigenResult:
             "transform": self.transform,
             "resolution": self.resolution,
         }
+
+    def _repr_latex_(self) -> str | None:
+        return latex(self)
 
 
 class EigenSolveError(GameError):

@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import math
 
 import numpy as np
 
 from gametheory.dynamics.pathangle import quartiles
 from gametheory.render.text import escape
-from neural.analysis.certificates import Certificate
 from neural.analysis.classify import NeuralClassification
 from neural.analysis.eigen import EigenResult
 from neural.analysis.path_angle import PathAngle
-
-
-def _complex(l: complex) -> str:
-    if l.imag == 0:
-        return f"{l.real:.6g}"
-    return f"{l.real:.6g} {'-' if l.imag < 0 else '+'} {abs(l.imag):.6g}i"
+from neural.render.rows import classification_rows, complex_text, rich_markup
 
 
 @contextlib.contextmanager
@@ -46,13 +39,13 @@ def print_eigen(result: EigenResult, label: str, block: str, console) -> None:
     title = {"LM": "largest magnitude", "LI": "largest imaginary part", "SR": "smallest real part"}
     table = Table(title=escape(f"{label}: {block}, {len(result.eigenvalues)} eigenvalues of "
                                f"{title.get(result.which, result.which)} ({result.method})"))
-    table.add_column("#", justify="right")
-    table.add_column("eigenvalue")
-    table.add_column("|l|", justify="right")
-    table.add_column("residual", justify="right")
+    table.add_column("#", justify="right", no_wrap=True, overflow="fold")
+    table.add_column("eigenvalue", overflow="fold")
+    table.add_column("|l|", justify="right", no_wrap=True, overflow="fold")
+    table.add_column("residual", justify="right", no_wrap=True, overflow="fold")
     for i, (lam, res) in enumerate(zip(result.eigenvalues, result.residuals), 1):
         color = "red" if lam.real < -res else "yellow" if abs(lam.real) <= res else ""
-        value = f"[{color}]{_complex(lam)}[/]" if color else _complex(lam)
+        value = f"[{color}]{complex_text(lam)}[/]" if color else complex_text(lam)
         table.add_row(str(i), value, f"{abs(lam):.4g}", f"{res:.2e}")
     console.print(table)
     status = "converged" if result.converged else "[red]NOT converged[/]"
@@ -66,47 +59,15 @@ def print_eigen(result: EigenResult, label: str, block: str, console) -> None:
         console.print(f"[yellow]note:[/] {escape(note)}")
 
 
-def _verdict(value: bool | None, certified: bool, yes: str, no: str) -> str:
-    if value is None:
-        return "[yellow]undecided (marginal or unresolved)[/]"
-    text = f"[green]{yes}[/]" if value else f"[red]{no}[/]"
-    return f"{text} ({'certified' if certified else 'indicative'})"
-
-
-def _certificate(certificate: Certificate) -> str:
-    """``kind: reason`` of a proof, or ``not certified: reason``."""
-    kind = "not certified" if certificate.kind == "none" else f"{certificate.kind} proof (of J as evaluated)"
-    return f"{kind}: {escape(certificate.reason)}"
-
-
 def print_classification(report: NeuralClassification, label: str, console) -> None:
     from rich.table import Table
 
     console.print(f"[bold]{escape(label)}[/]")
     table = Table(show_header=False)
-    table.add_column("quantity")
-    table.add_column("value")
-    stationary = "yes" if report.stationary else "[yellow]no[/]"
-    table.add_row("gradient norm ||v||", f"{report.grad_norm:.3e} (stationary: {stationary}, "
-                  f"tol {report.grad_tol:.1e})")
-    left = report.leftmost_eigenvalue
-    table.add_row("leftmost eigenvalue of J", escape(f"{_complex(left)} (residual "
-                                                     f"{report.leftmost.residuals[0]:.2e}, {report.leftmost.method})"))
-    table.add_row("linearisation", _verdict(report.stable_linearisation, report.stability_certified,
-                                            "stable", "unstable"))
-    table.add_row("stability certificate", _certificate(report.certificate))
-    table.add_row("LSSP", _verdict(report.lssp, report.lssp_certified, "yes", "no"))
-    for p in report.players:
-        color = {"minimum": "green", "marginal": "yellow"}.get(p.verdict, "red")
-        table.add_row(escape(f"player {p.name} Hessian"),
-                      f"[{color}]{escape(p.verdict)}[/] "
-                      + escape(f"({'certified' if p.certified else 'indicative'}): eigenvalues in "
-                               f"[{p.min_eigenvalue + 0.0:.4g}, {p.max_eigenvalue + 0.0:.4g}], "
-                               f"residual {p.residual:.1e}")
-                      + f"; {_certificate(p.certificate)}")
-    table.add_row("DNE", _verdict(report.dne, report.dne_certified, "yes", "no"))
-    ratio = "inf (pure rotation)" if math.isinf(report.max_rotation_ratio) else f"{report.max_rotation_ratio:.4g}"
-    table.add_row("rotation (indicative)", f"max |Im l| = {report.max_imag:.4g}, max |Im l / Re l| = {ratio}")
+    table.add_column("quantity", overflow="fold")
+    table.add_column("value", overflow="fold")
+    for quantity, value in classification_rows(report, rich_markup):
+        table.add_row(escape(quantity), value)
     console.print(table)
     for note in report.notes:
         console.print(f"[yellow]note:[/] {escape(note)}")
@@ -117,11 +78,11 @@ def print_path_angle(result: PathAngle, console, rows: int = 13) -> None:
 
     table = Table(title=f"path-angle over {result.ends} end state(s)"
                         + (" (median [IQR])" if result.ends > 1 else ""))
-    table.add_column("alpha", justify="right")
-    table.add_column("cos angle c(alpha)", justify="right")
-    table.add_column("||v||", justify="right")
+    table.add_column("alpha", justify="right", no_wrap=True, overflow="fold")
+    table.add_column("cos angle c(alpha)", justify="right", overflow="fold")
+    table.add_column("||v||", justify="right", overflow="fold")
     for name in result.losses:
-        table.add_column(f"loss {name}", justify="right")
+        table.add_column(f"loss {name}", justify="right", overflow="fold")
     q = {key: quartiles(values, ignore_nan=key == "c") for key, values in
          [("c", result.cosine), ("n", result.path_norm)] + [(n, v) for n, v in result.losses.items()]}
 

@@ -18,8 +18,9 @@ def _save_figure(figure, path: Path) -> None:
 
 
 def save_mog_histogram(fake: torch.Tensor, real: torch.Tensor, path: str | Path,
-                       title: str) -> None:
-    """Histogram of generated samples over the real ones and the exact mixture density."""
+                       title: str):
+    """Histogram of generated samples over the real ones and the exact mixture density; returns
+    the ``Figure``."""
     from neural.training.data import mog_pdf
 
     fake, real = fake.flatten().numpy(), real.flatten().numpy()
@@ -38,6 +39,7 @@ def save_mog_histogram(fake: torch.Tensor, real: torch.Tensor, path: str | Path,
     axes.legend(loc="upper left", fontsize=8)
     figure.tight_layout()
     _save_figure(figure, Path(path))
+    return figure
 
 
 def image_grid(images: torch.Tensor, columns: int = 8, pad: int = 2) -> np.ndarray:
@@ -53,8 +55,9 @@ def image_grid(images: torch.Tensor, columns: int = 8, pad: int = 2) -> np.ndarr
     return grid
 
 
-def save_image_grid(images: torch.Tensor, path: str | Path, title: str) -> None:
-    """The images tiled by :func:`image_grid` (grey scale for one channel), titled."""
+def save_image_grid(images: torch.Tensor, path: str | Path, title: str):
+    """The images tiled by :func:`image_grid` (grey scale for one channel), titled; returns the
+    ``Figure``."""
     grid = image_grid(images)
     figure = new_figure(6, 6 * grid.shape[0] / grid.shape[1] + 0.4)
     axes = figure.add_subplot()
@@ -63,16 +66,16 @@ def save_image_grid(images: torch.Tensor, path: str | Path, title: str) -> None:
     axes.set_title(title)
     figure.tight_layout()
     _save_figure(figure, Path(path))
+    return figure
 
 
 def save_samples(dataset: str, fake: torch.Tensor, path: str | Path, iteration: int,
-                 real: torch.Tensor | None = None) -> None:
-    """The data set's sample figure: MoG histogram or image grid."""
+                 real: torch.Tensor | None = None):
+    """The data set's sample figure, MoG histogram or image grid, written and returned."""
     title = f"{dataset} samples, iteration {iteration}"
     if dataset == "mog":
-        save_mog_histogram(fake, real, path, title)
-    else:
-        save_image_grid(fake, path, title)
+        return save_mog_histogram(fake, real, path, title)
+    return save_image_grid(fake, path, title)
 
 
 class RichReporter:
