@@ -85,6 +85,7 @@ def test_a_run_shorter_than_sample_every_still_ends_with_a_sample_figure(tmp_pat
     resume_run(tmp_path, iterations=9, device="cpu").run()
     assert (tmp_path / "samples" / "iter_00000009.png").stat().st_size > 1000
 
+
 def test_ctrl_c_checkpoints_and_resume_matches(tmp_path):
     class InterruptAt:
         def start(self, total, completed):
@@ -98,10 +99,16 @@ def test_ctrl_c_checkpoints_and_resume_matches(tmp_path):
             pass
 
     config = mog_config(iterations=20, method="adam", lr_g=0.01, lr_d=0.01)
-    summary = start_run(config, tmp_path / "a", "cpu").run(InterruptAt())
+    # a shell that starts the tests in the background leaves SIGINT ignored: install Python's
+    # own handler for this test, and check the run puts back whatever it found
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        summary = start_run(config, tmp_path / "a", "cpu").run(InterruptAt())
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, inherited)
     assert summary["interrupted"] and summary["iteration"] == 7
     assert [i for i, _ in list_checkpoints(tmp_path / "a")] == [0, 7]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     resume_run(tmp_path / "a", device="cpu").run()
     start_run(config, tmp_path / "b", "cpu").run()
     assert_same_state(load_checkpoint(tmp_path / "a"), load_checkpoint(tmp_path / "b"))
