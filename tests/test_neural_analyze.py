@@ -1,0 +1,162 @@
+"""``neural analyze`` and ``--at``: every file of the analysis folder, its report against the
+operators' own answers, the extrapolated and averaged points against hand-formed ones, and the
+one-line refusals."""
+import json
+import shutil
+
+import pytest
+import torch
+
+from neural.targets import extrapolate, resolve_target
+from neural.training.checkpoint import list_checkpoints, load_checkpoint
+from neural.training.presets import resolve_config
+from neural.training.trainer import start_run
+from support.cli_checks import assert_one_line_error, run
+
+torch.set_num_threads(1)
+
+TINY = dict(mog_samples=300, batch_size=300, log_every=10, checkpoint_every=10, sample_every=1000,
+            latent_dim=4, width=8, iterations=30)
+
+
+def train(run_dir, preset="mog-nsgan-eg", **overrides):
+    start_run(resolve_config("mog", preset, **{**TINY, **overrides}), run_dir, "cpu").run()
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def eg_run(tmp_path_factory):
+    return train(tmp_path_factory.mktemp("eg"))
+
+
+@pytest.fixture(scope="module")
+def analysis(eg_run, tmp_path_factory):
+    out = tmp_path_factory.mktemp("analysis")
+    result = run("neural", "analyze", str(eg_run), "--out", str(out), "--end-points", "2", "--k", "6", "--json")
+    assert result.exit_code == 0, result.output
+    return out, json.loads(result.stdout)
+
+
+def test_analyze_writes_every_file_and_the_json_it_prints(analysis):
+    out, document = analysis
+    for name in ("path_angle.png", "eigenvalues.png", "hessians.png", "report.json", "report.md"):
+        assert (out / name).stat().st_size > 500, name
+    assert json.loads((out / "report.json").read_text()) == document
+    markdown = (out / "report.md").read_text()
+    for figure in ("path_angle.png", "eigenvalues.png", "hessians.png"):
+        assert f"]({figure})" in markdown
+    assert markdown.count("*Figure ") == 3 and "Players and rotation" in markdown
+
+
+def test_analyze_selects_the_lowest_w1_and_the_initial_state(eg_run, analysis):
+    _, document = analysis
+    records = [json.loads(line) for line in (eg_run / "metrics.jsonl").read_text().splitlines()]
+    best = min(records, key=lambda r: r["w1"])
+    assert document["start_iteration"] == 0
+    assert document["end_iteration"] == best["iteration"] == document["score"]["iteration"]
+    assert document["score"] == {"name": "w1", "better": "lower", "value": best["w1"], "iteration": best["iteration"]}
+    assert len(document["end_iterations"]) == 2 and best["iteration"] in document["end_iterations"]
+    assert document["path_angle"]["ends"] == 2 and document["at"] == "iterate"
+
+
+def test_analyze_agrees_with_the_operators(eg_run, analysis):
+    _, document = analysis
+    end = str(dict(list_checkpoints(eg_run))[document["end_iteration"]])
+    target = resolve_target(end)
+    field = target.game.vector_field()
+    assert document["grad_norm"] == pytest.approx(float(field.norm()), rel=1e-12)
+    for name, part in target.game.slices.items():
+        assert document["grad_norms"][name] == pytest.approx(float(field[part].norm()), rel=1e-12)
+    result = run("neural", "eigs", end, "--which", "SR", "--k", "2", "--json")
+    leftmost = json.loads(result.stdout)["eigenvalues"][0]
+    assert document["leftmost_eigenvalue"] == pytest.approx(leftmost, abs=1e-12)
+    classified = json.loads(run("neural", "classify", end, "--json").stdout)
+    assert document["lssp"] == classified["lssp"] and document["dne"] == classified["dne"]
+    assert [p["verdict"] for p in document["players"]] == [p["verdict"] for p in classified["players"]]
+    for player in document["players"]:
+        eigs = json.loads(run("neural", "eigs", end, "--block", player["name"], "--k", "6", "--json").stdout)
+        assert player["top_eigenvalues"] == pytest.approx([e[0] for e in eigs["eigenvalues"]], abs=1e-12)
+    values = [complex(*e) for e in document["eigenvalues"]]
+    share = sum(abs(l.imag) > abs(l.real) for l in values) / len(values)
+    assert document["rotation"]["share_imag_over_real"] == pytest.approx(share)
+
+
+def test_extrapolate_is_the_gradient_half_step_on_a_planted_game():
+    """example1 (bilinear-quadratic) through the bridge: omega - eta v(omega) per player."""
+    target = resolve_target("example1", ["theta1=0.3", "theta2=-0.2", "phi=0.7"])
+    game, omega = target.game, target.game.omega()
+    rates = {"G": 0.1, "D": 0.25}
+    eta = torch.tensor([0.1, 0.1, 0.25], dtype=torch.float64)
+    phi = float(omega[2])
+    field = game.vector_field(omega)
+    assert extrapolate(game, omega, rates) == pytest.approx((omega - eta * field).tolist(), rel=1e-15, abs=1e-15)
+    clipped = extrapolate(game, omega, rates, clip={"D": 0.5})
+    assert float(clipped[2]) == pytest.approx(max(-0.5, min(0.5, phi - 0.25 * float(field[2]))))
+
+
+def test_at_extrapolated_of_an_extragradient_checkpoint(eg_run):
+    path = str(list_checkpoints(eg_run)[-1][1])
+    iterate = resolve_target(path).game
+    omega = iterate.omega()
+    target = resolve_target(path, at="extrapolated")
+    expected = omega - 0.1 * iterate.vector_field(omega)  # the preset's lr_g = lr_d = 0.1
+    assert torch.allclose(target.game.omega(), expected, rtol=0, atol=1e-7)
+    assert target.at == "extrapolated" and target.at_detail["learning_rates"] == {"G": 0.1, "D": 0.1}
+
+
+def test_at_extrapolated_of_an_extraadam_checkpoint_uses_the_stored_moments(tmp_path):
+    path = str(list_checkpoints(train(tmp_path, method="extraadam", iterations=10))[-1][1])
+    state = load_checkpoint(path)
+    game = resolve_target(path).game
+    omega = game.omega()
+    g = game.vector_field(omega)
+    b1, b2 = state["config"]["beta1"], state["config"]["beta2"]
+    moments = [state["optimizer"]["state"][i] for i in sorted(state["optimizer"]["state"])]
+    m = torch.cat([s["exp_avg"].reshape(-1) for s in moments])
+    v = torch.cat([s["exp_avg_sq"].reshape(-1) for s in moments])
+    t = state["optimizer"]["param_groups"][0]["step"] + 1
+    m, v = b1 * m + (1 - b1) * g, b2 * v + (1 - b2) * g * g
+    direction = (m / (1 - b1 ** t)) / ((v / (1 - b2 ** t)).sqrt() + 1e-8)
+    expected = omega - state["config"]["lr_g"] * direction
+    target = resolve_target(path, at="extrapolated")
+    assert torch.allclose(target.game.omega(), expected, rtol=1e-5, atol=1e-7)
+    assert target.at_detail["direction"] == "adam"
+
+
+def test_at_average_is_the_stored_ema(eg_run):
+    path = str(list_checkpoints(eg_run)[-1][1])
+    ema = load_checkpoint(path)["averages"]["ema"]
+    expected = torch.cat([t.reshape(-1) for name in ("G", "D") for t in ema[name]])
+    target = resolve_target(path, at="average")
+    assert torch.equal(target.game.omega(), expected)
+    result = run("neural", "classify", path, "--at", "average", "--json")
+    assert json.loads(result.stdout)["at"] == "average"
+
+
+def test_analyze_at_extrapolated_records_it(eg_run, tmp_path):
+    result = run("neural", "analyze", str(eg_run), "--out", str(tmp_path), "--end-points", "1", "--k", "4",
+                 "--at", "extrapolated", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    end = str(dict(list_checkpoints(eg_run))[document["end_iteration"]])
+    assert document["at"] == "extrapolated" and document["at_detail"]["direction"] == "gradient"
+    assert document["grad_norm"] == pytest.approx(
+        float(resolve_target(end, at="extrapolated").game.vector_field().norm()), rel=1e-12)
+    assert "extrapolated" in (tmp_path / "report.md").read_text()
+
+
+def test_one_checkpoint_or_none_is_one_line(eg_run, tmp_path):
+    (tmp_path / "none").mkdir()
+    assert_one_line_error(run("neural", "analyze", str(tmp_path / "none")), "holds no checkpoints")
+    one = tmp_path / "one"
+    (one / "checkpoints").mkdir(parents=True)
+    shutil.copy(list_checkpoints(eg_run)[0][1], one / "checkpoints")
+    assert_one_line_error(run("neural", "analyze", str(one)), "holds one checkpoint")
+    assert_one_line_error(run("neural", "analyze", str(tmp_path / "missing")), "not a run directory")
+
+
+def test_at_refusals_are_one_line(eg_run, tmp_path):
+    assert_one_line_error(run("neural", "classify", "example1", "--at", "average"), "applies to checkpoints")
+    assert_one_line_error(run("neural", "classify", str(eg_run), "--at", "middle"), "--at must be one of")
+    gd = train(tmp_path / "gd", method="simgd", iterations=10)
+    assert_one_line_error(run("neural", "eigs", str(gd), "--at", "extrapolated"), "needs an extragradient run")
