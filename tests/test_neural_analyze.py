@@ -160,3 +160,15 @@ def test_at_refusals_are_one_line(eg_run, tmp_path):
     assert_one_line_error(run("neural", "classify", str(eg_run), "--at", "middle"), "--at must be one of")
     gd = train(tmp_path / "gd", method="simgd", iterations=10)
     assert_one_line_error(run("neural", "eigs", str(gd), "--at", "extrapolated"), "needs an extragradient run")
+
+
+def test_path_angle_at_average_ends_at_the_average(eg_run):
+    found = list_checkpoints(eg_run)
+    start, end = str(found[0][1]), str(found[-1][1])
+    result = run("neural", "path-angle", start, end, "--range", "0", "1", "--points", "2", "--at", "average", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    at_end = float(resolve_target(end, at="average").game.vector_field().norm())
+    assert document["at"] == "average" and document["path_norm"]["per_end"][0][1] == pytest.approx(at_end, rel=1e-5)
+    at_start = float(resolve_target(start).game.vector_field().norm())
+    assert document["path_norm"]["per_end"][0][0] == pytest.approx(at_start, rel=1e-5)

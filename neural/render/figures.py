@@ -58,7 +58,7 @@ def path_angle_figure(result: PathAngle, title: str):
     """The paper's Fig. 3 layout: path-angle c(alpha) (right axis, blue) and path-norm ||v||
     (left, orange, log scale when positive), medians with interquartile bands over end states,
     alpha = 0 (start) and 1 (end point) marked."""
-    figure = new_figure(7, 4)
+    figure = new_figure(7, 4.4)
     norm_axes = figure.add_subplot()
     angle_axes = norm_axes.twinx()
     spread = result.spread()
@@ -80,7 +80,8 @@ def path_angle_figure(result: PathAngle, title: str):
     for x in (0.0, 1.0):
         norm_axes.axvline(x, color="grey", linewidth=0.6, linestyle="--")
     norm_axes.set_xlabel(r"$\alpha$  ($\omega_\alpha = \omega + \alpha(\omega' - \omega)$; 0: start, 1: end point)")
-    norm_axes.legend(lines, [line.get_label() for line in lines], loc="best", fontsize=8)
+    norm_axes.legend(lines, [line.get_label() for line in lines], loc="upper center", fontsize=8,
+                     bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
     norm_axes.set_title(title, fontsize=10)
     figure.tight_layout()
     return figure
