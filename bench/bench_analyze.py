@@ -62,7 +62,7 @@ def main() -> None:
     separate = {}
     for command in report["commands"][1:]:  # the analysis itself first, then the separate ones
         words = command.split()[1:]  # drop "gametheory"
-        separate[" ".join(words[:2] + [w for w in words[2:] if w.startswith("--")])] = cli(*words, "--json")[0]
+        separate[" ".join(w for w in words if not Path(w).exists())] = cli(*words, "--json")[0]
     result = {
         "run": str(run_dir), "param_count": report["param_count"], "end_iteration": report["end_iteration"],
         "end_points": len(report["end_iterations"]), "k": args.k, "at": args.at, "threads": 1,

@@ -172,3 +172,36 @@ def test_path_angle_at_average_ends_at_the_average(eg_run):
     assert document["at"] == "average" and document["path_norm"]["per_end"][0][1] == pytest.approx(at_end, rel=1e-5)
     at_start = float(resolve_target(start).game.vector_field().norm())
     assert document["path_norm"]["per_end"][0][0] == pytest.approx(at_start, rel=1e-5)
+
+
+def test_a_one_player_report_is_a_minimisation(tmp_path):
+    """A one-player game (a quadratic with a saddle) rendered as analyze renders a run."""
+    import sympy as sp
+
+    from gametheory import Game, Player
+    from neural.analysis.classify import classify_state
+    from neural.analysis.eigen import top_eigenvalues
+    from neural.analysis.path_angle import path_angle
+    from neural.analysis.report import AnalysisReport, Selection
+    from neural.bridge import compile_game
+    from neural.operators import spectrum_operator
+    from neural.render.report import write_analysis
+
+    x, y = sp.symbols("x y", real=True)
+    game = compile_game(Game(Player("D", (x, y), x ** 2 - y ** 2 / 2 + x * y), name="quadratic"), [0.5, 0.25])
+    omega, start = game.omega(), torch.tensor([2.0, -1.0], dtype=torch.float64)
+    field = game.vector_field(omega)
+    selection = Selection((0, tmp_path / "ckpt_0.pt"), ((10, tmp_path / "ckpt_10.pt"),), (10, tmp_path / "ckpt_10.pt"),
+                          None, "no score for this run")
+    report = AnalysisReport(str(tmp_path), "iterate", {}, selection, {"dataset": "quadratic"}, {"D": 2},
+                            float(field.norm()), {"D": float(field.norm())}, game.losses(omega),
+                            classify_state(game, omega, top_k=2),
+                            {"D": top_eigenvalues(spectrum_operator(game, omega, player="D"), k=2)},
+                            path_angle(game, start, [omega], points=7), {"selection": 0.0}, (), {})
+    document = write_analysis(report, tmp_path / "analysis")
+    markdown = (tmp_path / "analysis" / "report.md").read_text()
+    assert "Minimisation: no rotation expected" in markdown and "Nash" not in markdown
+    assert document["minimisation"] is True and document["rotation"]["share_imag_over_real"] == 0
+    eigenvalues = sorted(document["players"][0]["top_eigenvalues"])  # [[2, 1], [1, -1]]: 1/2 +- sqrt(13)/2
+    assert eigenvalues == pytest.approx([(1 - 13 ** 0.5) / 2, (1 + 13 ** 0.5) / 2], abs=1e-12)
+    assert document["players"][0]["verdict"] == "saddle"

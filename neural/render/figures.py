@@ -23,6 +23,8 @@ def new_figure(width: float, height: float):
 
 
 def _complex_text(value: complex) -> str:
+    if value.imag == 0:
+        return f"{value.real:.3g}"
     return f"{value.real:.3g} {'-' if value.imag < 0 else '+'} {abs(value.imag):.3g}i"
 
 
