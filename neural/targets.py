@@ -131,9 +131,9 @@ def lookahead(game: NeuralGame, omega: torch.Tensor, state: dict) -> tuple[torch
         raise OptionError(f"--at extrapolated needs an extragradient run (a look-ahead half-step); "
                           f"{path} was trained with {config['method']}")
     optimiser = state.get("optimizer")
-    if method.direction == "adam" and not (optimiser and optimiser.get("state")):
-        raise _checkpoint_error(f"{path} stores no Adam moments: the extrapolation direction of "
-                                f"{config['method']} cannot be formed (use --at iterate)")
+    if method.direction == "adam" and optimiser is None:
+        raise _checkpoint_error(f"{path} stores no optimiser state: the Adam extrapolation "
+                                f"direction of {config['method']} cannot be formed (use --at iterate)")
     clip = {"D": float(config["clip"])} if config.get("loss") == "wgan" else {}
     rates = _learning_rates(game, state)
     point = extrapolate(game, omega, rates, direction=method.direction,

@@ -7,8 +7,8 @@ import shutil
 import pytest
 import torch
 
-from neural.targets import extrapolate, resolve_target
-from neural.training.checkpoint import list_checkpoints, load_checkpoint
+from neural.targets import extrapolate, resolve_target, state_omega
+from neural.training.checkpoint import CheckpointError, list_checkpoints, load_checkpoint
 from neural.training.presets import resolve_config
 from neural.training.trainer import start_run
 from support.cli_checks import assert_one_line_error, run
@@ -121,6 +121,9 @@ def test_at_extrapolated_of_an_extraadam_checkpoint_uses_the_stored_moments(tmp_
     target = resolve_target(path, at="extrapolated")
     assert torch.allclose(target.game.omega(), expected, rtol=1e-5, atol=1e-7)
     assert target.at_detail["direction"] == "adam"
+    without = {key: value for key, value in state.items() if key != "optimizer"}
+    with pytest.raises(CheckpointError, match="stores no optimiser state"):
+        state_omega(game, without, "extrapolated")
 
 
 def test_at_average_is_the_stored_ema(eg_run):
