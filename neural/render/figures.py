@@ -98,7 +98,7 @@ def hessian_figure(spectra: Mapping[str, tuple[Sequence[float], float]], title: 
     """Each player's Hessian (Figs. 5-6): its top-k eigenvalues by magnitude in descending
     order of magnitude, then its smallest eigenvalue, a zero line drawn; one panel per player.
     ``spectra``: player -> (top-k eigenvalues, smallest eigenvalue)."""
-    figure = new_figure(3.6 * max(len(spectra), 1) + 0.6, 3.8)
+    figure = new_figure(3.8 * max(len(spectra), 1) + 0.6, 4.2)
     panels = figure.subplots(1, len(spectra), squeeze=False)[0]
     for axes, (name, (top, smallest)) in zip(panels, spectra.items()):
         top = np.array(sorted(top, key=abs, reverse=True), dtype=float)
@@ -111,7 +111,7 @@ def hessian_figure(spectra: Mapping[str, tuple[Sequence[float], float]], title: 
         axes.set_xlabel(r"index $i$ (descending $|\lambda_i|$)")
         axes.set_ylabel(rf"eigenvalue $\lambda_i$ of $\nabla^2_{{\theta_{{{name}}}}} L_{{{name}}}$")
         axes.set_title(f"player {name}", fontsize=10)
-        axes.legend(loc="best", fontsize=8)
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=8, frameon=False)
         axes.tick_params(labelsize=9)
     figure.suptitle(title, fontsize=10)
     figure.tight_layout()
