@@ -101,7 +101,8 @@ def select_checkpoints(run_dir: str | Path, end_points: int, dataset: str | None
         ends = later[-count:]
         why = f"no {name} score in metrics.jsonl" if name else "no score for this run"
         return Selection(start, tuple(ends), ends[-1], None,
-                         f"{why}: the last {count} checkpoint(s), the last one the end point")
+                         f"{why}: the last {count} checkpoint(s) are the path's end states, the last "
+                         "one the end point")
     pick = min if better == "lower" else max
     best = pick(scored, key=lambda j: scores[later[j][0]])
     first = min(max(best - (count - 1) // 2, 0), len(later) - count)
@@ -109,7 +110,7 @@ def select_checkpoints(run_dir: str | Path, end_points: int, dataset: str | None
     score = {"name": name, "better": better, "value": scores[iteration], "iteration": iteration}
     return Selection(start, tuple(later[first:first + count]), later[best], score,
                      f"{'lowest' if better == 'lower' else 'highest'} {name} at iteration "
-                     f"{iteration}: the {count} checkpoint(s) around it, it the end point")
+                     f"{iteration}; the {count} checkpoint(s) around it are the path's end states")
 
 
 @dataclass(frozen=True)
