@@ -208,3 +208,32 @@ def test_a_one_player_report_is_a_minimisation(tmp_path):
     eigenvalues = sorted(document["players"][0]["top_eigenvalues"])  # [[2, 1], [1, -1]]: 1/2 +- sqrt(13)/2
     assert eigenvalues == pytest.approx([(1 - 13 ** 0.5) / 2, (1 + 13 ** 0.5) / 2], abs=1e-12)
     assert document["players"][0]["verdict"] == "saddle"
+
+
+def test_analyze_a_gradient_penalty_run(tmp_path):
+    """WGAN-GP: the losses at the end point need autograd (the penalty), and are reported."""
+    from neural.analysis.report import analyze_run
+
+    run_dir = train(tmp_path, "mog-wgangp-eg", iterations=20)
+    report = analyze_run(run_dir, end_points=1, k=4, points=5)
+    game = resolve_target(str(list_checkpoints(run_dir)[-1][1])).game
+    field, losses = game.field_and_losses(game.omega(), game.batches[0])
+    assert report.losses == pytest.approx(dict(zip(game.player_names, losses.tolist())), rel=1e-6)
+    assert report.grad_norm == pytest.approx(float(field.norm()), rel=1e-6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dataset,preset,at", [("mnist", "mnist-wgangp-extraadam", "extrapolated"),
+                                               ("cifar10", "cifar10-nsgan-extraadam", "average")])
+def test_analyze_tiny_image_runs(tmp_path, dataset, preset, at):
+    from neural.analysis.report import analyze_run
+    from test_neural_train import write_tiny_image_data
+
+    write_tiny_image_data(tmp_path / "data", dataset)
+    config = resolve_config(dataset, preset, iterations=3, batch_size=8, width=4, n_critic=2, latent_dim=8,
+                            checkpoint_every=2, log_every=1, sample_every=3, data_dir=str(tmp_path / "data"))
+    start_run(config, tmp_path / "run", "cpu").run()
+    report = analyze_run(tmp_path / "run", end_points=2, k=4, at=at, points=5)
+    assert report.selection.end[0] == 3 and report.selection.score is None and report.at == at
+    target = resolve_target(str(tmp_path / "run"), at=at)
+    assert report.grad_norm == pytest.approx(float(target.game.vector_field().norm()), rel=1e-5)

@@ -263,10 +263,11 @@ def analyze_run(run_dir: str | Path, *, end_points: int = 5, k: int = 20, at: st
     omega = states[selection.end[0]]
     game.set_omega(omega)
 
-    step("gradient")
-    field_ = game.vector_field(omega)
+    step("gradient")  # field and losses in one pass (a gradient penalty needs autograd for its loss)
+    pairs = [game.field_and_losses(omega, batch) for batch in game.batches]
+    field_ = sum(f for f, _ in pairs) / len(pairs)
+    losses = dict(zip(game.player_names, (sum(l for _, l in pairs) / len(pairs)).tolist()))
     grad_norms = {name: float(field_[part].norm()) for name, part in game.slices.items()}
-    losses = game.losses(omega)
 
     step("classify")
     classification = classify_state(game, omega, top_k=k, grad_tol=grad_tol)
