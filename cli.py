@@ -362,6 +362,9 @@ DEVICE_HELP = "auto (CUDA when available), cpu, cuda or cuda:N."
 DTYPE_HELP = "auto (float64 for symbolic games, the checkpoint's dtype otherwise), float32 or float64."
 
 
+AT_HELP = ("Which point of a checkpoint: iterate (the stored parameters), extrapolated (the "
+           "extragradient look-ahead omega - eta v(omega), Adam's direction for ExtraAdam runs) or "
+           "average (the run's ema parameter average).")
 EXP_BUDGET_HELP = ("Products with J spent confirming the leftmost eigenvalues on exp(-tJ) beyond the "
                    "dense budget (default 10000); a spectrum it cannot resolve is reported undecided.")
 
@@ -388,6 +391,7 @@ def neural_eigs(
     dense_budget: int = typer.Option(None, "--dense-budget", min=0, help="Dense eigenvalues up to N parameters "
                                      "(default 512 for LM/LI, 2048 for SR; memory 8 N^2 bytes)."),
     exp_budget: int = typer.Option(None, "--exp-budget", min=0, help=EXP_BUDGET_HELP),
+    at: str = typer.Option("iterate", "--at", metavar="WHICH", help=AT_HELP),
 ) -> None:
     """Top-k eigenvalues of the game Jacobian (or of a player's Hessian), matrix-free.
 
@@ -404,17 +408,17 @@ def neural_eigs(
     from neural.targets import block_operator, resolve_target
 
     which = which.upper()
-    resolved = resolve_target(target, point, device=device, dtype=dtype)
+    resolved = resolve_target(target, point, device=device, dtype=dtype, at=at)
     op = block_operator(resolved.game, block)
     with warnings.catch_warnings(), render.progress_bar(f"eigs {which}: products", console(stderr=True)) as advance:
         warnings.simplefilter("ignore", RuntimeWarning)
         result = top_eigenvalues(op, k=k, which=which, progress=advance,
                                  **given(dense_below=dense_budget, exp_budget=exp_budget))
     if plot:
-        eigen_figure(result, f"{resolved.label}: {block}, {which}", plot)
+        eigen_figure(result.eigenvalues, f"{resolved.label}: {block}, {which}", plot)
         typer.echo(f"wrote {plot}", err=True)
     if as_json:
-        emit_json(eigen_document(result, resolved.label, block))
+        emit_json(eigen_document(result, resolved.label, block, resolved.at))
     else:
         render.print_eigen(result, resolved.label, block, console())
 
@@ -432,6 +436,7 @@ def neural_classify(
                                      "eigenvalues, Lyapunov/Cholesky proofs) up to N parameters (default "
                                      "2048; memory 8 N^2 bytes); beyond, Krylov solves, at most indicative."),
     exp_budget: int = typer.Option(None, "--exp-budget", min=0, help=EXP_BUDGET_HELP),
+    at: str = typer.Option("iterate", "--at", metavar="WHICH", help=AT_HELP),
 ) -> None:
     """Is the state a stationary point, an LSSP (leftmost eigenvalue of J), a DNE (each player's
     smallest Hessian eigenvalue)? How much rotation? Each verdict says certified or indicative."""
@@ -442,13 +447,13 @@ def neural_classify(
     from neural.analysis.classify import classify_state
     from neural.targets import resolve_target
 
-    resolved = resolve_target(target, point, device=device, dtype=dtype)
+    resolved = resolve_target(target, point, device=device, dtype=dtype, at=at)
     with warnings.catch_warnings(), render.progress_bar("classify: products", console(stderr=True)) as advance:
         warnings.simplefilter("ignore", RuntimeWarning)
         report = classify_state(resolved.game, grad_tol=grad_tol, progress=advance,
                                 **given(dense_budget=dense_budget, exp_budget=exp_budget))
     if as_json:
-        emit_json(classification_document(report, resolved.label))
+        emit_json(classification_document(report, resolved.label, resolved.at))
     else:
         render.print_classification(report, resolved.label, console())
 
@@ -469,6 +474,8 @@ def neural_path_angle(
     plot: str = typer.Option(None, "--plot", metavar="FILE", help="Write the path-angle/path-norm figure to FILE."),
     device: str = typer.Option("auto", "--device", metavar="DEVICE", help=DEVICE_HELP),
     dtype: str = typer.Option("auto", "--dtype", metavar="DTYPE", help=DTYPE_HELP),
+    at: str = typer.Option("iterate", "--at", metavar="WHICH",
+                           help=AT_HELP + " Applies to the END checkpoints; START stays as stored."),
 ) -> None:
     """Path-angle (eq. 7 of Berard et al.): cosine between the vector field and the straight path
     from START to END, with the path-norm and each player's gradient norm and loss.
@@ -481,7 +488,7 @@ def neural_path_angle(
     from neural.analysis.path_angle import path_angle
     from neural.targets import path_request
 
-    states = path_request(start, ends, game, clip, device=device, dtype=dtype)
+    states = path_request(start, ends, game, clip, device=device, dtype=dtype, at=at)
     total = points * len(states.ends)
     with render.progress_bar("path-angle: alpha points", console(stderr=True), total) as advance:
         result = path_angle(states.game, states.start, states.ends, a=alpha_range[0], b=alpha_range[1],
@@ -491,9 +498,46 @@ def neural_path_angle(
         path_angle_figure(result, f"path-angle: {start} -> {ends[0]}{more}", plot)
         typer.echo(f"wrote {plot}", err=True)
     if as_json:
-        emit_json(path_angle_document(result))
+        emit_json(path_angle_document(result, at))
     else:
         render.print_path_angle(result, console())
+
+
+@neural_app.command("analyze")
+@user_errors
+def neural_analyze(
+    run_dir: str = typer.Argument(..., help="A training run directory (written by `neural train`)."),
+    out: str = typer.Option(None, "--out", help="Folder for the figures and reports (default RUN_DIR/analysis)."),
+    end_points: int = typer.Option(5, "--end-points", help="End checkpoints of the path-angle, around the best score."),
+    k: int = typer.Option(20, "--k", help="Eigenvalues of J and of each player's Hessian drawn (largest magnitude)."),
+    at: str = typer.Option("iterate", "--at", metavar="WHICH", help=AT_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print report.json on stdout too."),
+    device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
+    dtype: str = typer.Option("auto", "--dtype", help=DTYPE_HELP),
+) -> None:
+    """From a training run to the paper's evidence: path-angle, eigenvalues of J, the players'
+    Hessians (figures), and report.md/report.json with the verdicts (LSSP, DNE, rotation)."""
+    import shlex
+    import warnings
+    from pathlib import Path
+
+    from neural.analysis.report import STEPS, analyze_run
+    from neural.render import text as render
+    from neural.render.report import RENDER_STEPS, write_analysis
+
+    folder = out or str(Path(run_dir) / "analysis")
+    command = shlex.join(["gametheory", "neural", "analyze", run_dir, "--out", folder, "--end-points",
+                          str(end_points), "--k", str(k), "--at", at])
+    with warnings.catch_warnings(), render.step_bar("analyze", console(stderr=True),
+                                                    STEPS + RENDER_STEPS) as start:
+        warnings.simplefilter("ignore", RuntimeWarning)
+        report = analyze_run(run_dir, end_points=end_points, k=k, at=at, device=device, dtype=dtype,
+                             command=command, progress=start)
+        document = write_analysis(report, folder, progress=start)
+    if as_json:
+        emit_json(document)
+    else:
+        render.print_analysis(document, folder, console())
 
 
 # --- neural training commands: neural train, neural train-classifier ----------------------

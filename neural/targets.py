@@ -11,6 +11,12 @@
 Devices and dtypes may be given as option strings (``neural.devices``). Also here: the block
 ``neural eigs`` analyses (J or a player's Hessian) and the players a path-angle clips.
 
+Which point of a checkpoint is analysed (``--at``, :data:`AT`): ``iterate``, the stored
+parameters omega; ``extrapolated``, the extragradient look-ahead ``P[omega - eta d(v(omega))]``
+(each player's learning rate eta from the run, d the run's direction: v itself, or Adam's from the
+optimiser state in the checkpoint, P the run's weight clipping; v on the evaluation batch);
+``average``, the parameter average the run keeps (``ema``). Symbolic games have only ``iterate``.
+
 A TARGET that is none of these is an error naming the closest built-in games and entries of
 the directory it points into (a mistyped run directory is not "an unknown game").
 """
@@ -30,12 +36,143 @@ from neural.devices import parse_device, parse_dtype
 from neural.game import NeuralGame
 
 
+AT = ("iterate", "extrapolated", "average")
+"""The points of a checkpoint that can be analysed (module docstring)."""
+
+
 @dataclass(frozen=True)
 class Target:
     game: NeuralGame
     label: str
     kind: str  # "checkpoint" | "symbolic"
     metadata: dict = field(default_factory=dict)
+    at: str = "iterate"
+    at_detail: dict = field(default_factory=dict)  # how the point was formed (learning rates, ...)
+
+
+def check_at(at: str) -> str:
+    """``at`` if it names a point of :data:`AT`, else the one-line error."""
+    if at not in AT:
+        raise OptionError(f"--at must be one of {', '.join(AT)}, got {at!r}")
+    return at
+
+
+def _checkpoint_error(message: str) -> Exception:
+    from neural.training.checkpoint import CheckpointError
+
+    return CheckpointError(message)
+
+
+def _parameters(game: NeuralGame, state: dict, at: str) -> dict[str, dict[str, torch.Tensor]]:
+    """Each player's ``{parameter name: tensor}`` of a raw checkpoint ``state``: the stored
+    parameters, or (``average``) the ``ema`` average, listed in ``module.parameters()`` order."""
+    if at != "average":
+        return state["players"]
+    ema = (state.get("averages") or {}).get("ema")
+    if not ema:
+        raise _checkpoint_error(f"{state.get('path', 'the checkpoint')} keeps no parameter average "
+                                "(ema): --at average needs a run that stores one")
+    values = {}
+    for name, module in game.modules().items():
+        names = [pname for pname, _ in module.named_parameters()]
+        if name not in ema or len(ema[name]) != len(names):
+            raise _checkpoint_error(f"{state.get('path', 'the checkpoint')}: the ema average of "
+                                    f"player {name} does not match its parameters")
+        values[name] = dict(zip(names, ema[name]))
+    return values
+
+
+def state_omega(game: NeuralGame, state: dict, at: str = "iterate") -> tuple[torch.Tensor, dict]:
+    """The flat state of a raw checkpoint ``state`` (``load_checkpoint``) in ``game``'s layout
+    at the point ``at`` (module docstring), and how it was formed."""
+    check_at(at)
+    values = _parameters(game, state, "average" if at == "average" else "iterate")
+    try:
+        omega = torch.cat([values[player][pname].reshape(-1).to(game.device, game.dtype)
+                           for player, params in game.state_dicts().items() for pname in params])
+    except KeyError as error:
+        raise _checkpoint_error(f"{state.get('path', 'the checkpoint')} has no parameter {error} "
+                                "of this game") from None
+    if omega.numel() != game.param_count:
+        raise _checkpoint_error(f"{state.get('path', 'the checkpoint')} does not hold this game's "
+                                f"{game.param_count} parameters")
+    if at == "average":
+        return omega, {"average": "ema", "count": int(state["averages"].get("count", 0)),
+                       "beta": float(state["averages"].get("beta", float("nan")))}
+    if at == "extrapolated":
+        return lookahead(game, omega, state)
+    return omega, {}
+
+
+def _learning_rates(game: NeuralGame, state: dict) -> dict[str, float]:
+    """Each player's learning rate: the run config's ``lr_<player>``, else the optimiser's group."""
+    config, groups = state["config"], (state.get("optimizer") or {}).get("param_groups", [])
+    by_group = {group.get("player"): group.get("lr") for group in groups}
+    rates = {}
+    for name in game.player_names:
+        rate = config.get(f"lr_{name.lower()}", by_group.get(name))
+        if rate is None:
+            raise _checkpoint_error(f"{state.get('path', 'the checkpoint')}: no learning rate of "
+                                    f"player {name} in the run config or the optimiser state")
+        rates[name] = float(rate)
+    return rates
+
+
+def lookahead(game: NeuralGame, omega: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict]:
+    """The extragradient look-ahead of a run's checkpoint ``state`` from ``omega``: its
+    method's extrapolation half-step (:func:`extrapolate`), the optimiser state (Adam's
+    moments and step count) taken from the checkpoint."""
+    from gametheory.dynamics.vocabulary import resolve_method, spec
+    from neural.training.optim import METHODS
+
+    config, path = state["config"], state.get("path", "the checkpoint")
+    method = spec(resolve_method(config["method"], METHODS))
+    if method.scheme != "eg":
+        raise OptionError(f"--at extrapolated needs an extragradient run (a look-ahead half-step); "
+                          f"{path} was trained with {config['method']}")
+    optimiser = state.get("optimizer")
+    if method.direction == "adam" and optimiser is None:
+        raise _checkpoint_error(f"{path} stores no optimiser state: the Adam extrapolation "
+                                f"direction of {config['method']} cannot be formed (use --at iterate)")
+    clip = {"D": float(config["clip"])} if config.get("loss") == "wgan" else {}
+    rates = _learning_rates(game, state)
+    point = extrapolate(game, omega, rates, direction=method.direction,
+                        optimiser_state=optimiser if method.direction == "adam" else None,
+                        betas=(float(config.get("beta1", 0.5)), float(config.get("beta2", 0.999))),
+                        clip=clip)
+    return point, {"direction": method.direction, "learning_rates": rates, "clip": clip}
+
+
+def extrapolate(game: NeuralGame, omega: torch.Tensor, learning_rates: dict[str, float], *,
+                direction: str = "gradient", optimiser_state: dict | None = None,
+                betas: tuple[float, float] = (0.5, 0.999),
+                clip: dict[str, float] | None = None) -> torch.Tensor:
+    """``P[omega - eta d(v(omega))]`` per player, one step of the training layer's optimiser
+    along ``direction`` (``gradient``: d = v; ``adam``: Adam's direction from
+    ``optimiser_state``'s moments, updated with v as the extrapolation step updates them),
+    v on the game's evaluation batches, P the clipping of ``clip`` players."""
+    from neural.training.optim import make_optimizer
+
+    clip = clip or {}
+    field = game.vector_field(omega)
+    leaves = {name: [t.detach().clone() for t in tensors.values()]
+              for name, tensors in game.state_dicts(omega).items()}
+    grads = game.state_dicts(field)
+    groups = [{"params": leaves[name], "player": name, "lr": learning_rates[name],
+               "clip": clip.get(name)} for name in game.player_names]
+    optimiser = make_optimizer("adam" if direction == "adam" else "simgd", groups, betas)
+    if optimiser_state is not None:
+        try:
+            optimiser.load_state_dict(optimiser_state)
+        except (ValueError, KeyError, RuntimeError) as error:
+            raise _checkpoint_error(f"the optimiser state does not fit this game ({error})") from None
+        for group in optimiser.param_groups:  # the run's rates are the ones reported
+            group["lr"] = learning_rates[group["player"]]
+    for name in game.player_names:
+        for leaf, grad in zip(leaves[name], grads[name].values()):
+            leaf.grad = grad.clone()
+    optimiser.step(lambda: None)
+    return torch.cat([leaf.reshape(-1) for name in game.player_names for leaf in leaves[name]])
 
 
 def is_checkpoint(target: str) -> bool:
@@ -99,22 +236,43 @@ def _symbolic_point(game, points: Sequence[str] | None):
     raise PointError(f"{game.name} has {what}: choose the state with --point NAME=VALUE")
 
 
-def _device_and_dtype(device, dtype) -> tuple[torch.device | None, torch.dtype | None]:
+def device_and_dtype(device, dtype) -> tuple[torch.device | None, torch.dtype | None]:
     """Option strings parsed (None stays None: the checkpoint's or the game's own)."""
     return (None if device is None else parse_device(device)), parse_dtype(dtype)
 
 
+def checkpoint_at(game: NeuralGame, meta: dict, at: str) -> tuple[torch.Tensor, dict]:
+    """The state of a loaded checkpoint (``load_checkpoint_game``) at ``at``: the game's own for
+    ``iterate``, else formed from the checkpoint file (:func:`state_omega`)."""
+    if check_at(at) == "iterate":
+        return game.omega(), {}
+    from neural.training.checkpoint import load_checkpoint
+
+    return state_omega(game, load_checkpoint(meta["path"]), at)
+
+
+def _symbolic_at(at: str) -> None:
+    if check_at(at) != "iterate":
+        raise OptionError(f"--at {at} applies to checkpoints of a training run; a built-in game "
+                          "or game file is analysed at --point")
+
+
 def resolve_target(target: str, points: Sequence[str] | None = None, *, device=None,
-                   dtype: torch.dtype | str | None = None) -> Target:
-    """A checkpoint, or a symbolic game at ``--point`` (see module docstring)."""
-    device, dtype = _device_and_dtype(device, dtype)
+                   dtype: torch.dtype | str | None = None, at: str = "iterate") -> Target:
+    """A checkpoint at the point ``at`` (module docstring), or a symbolic game at ``--point``."""
+    device, dtype = device_and_dtype(device, dtype)
+    check_at(at)
     if not _exists(target) and not target.endswith(".toml"):
         raise no_such_target(target)
     if is_checkpoint(target):
         if points:
             raise OptionError("--point applies to built-in games and game files, not checkpoints")
         game, meta = load_checkpoint_game(target, device, dtype)
-        return Target(game, str(meta.get("path", target)), "checkpoint", meta)
+        omega, detail = checkpoint_at(game, meta, at)
+        game.set_omega(omega)
+        label = str(meta.get("path", target)) + ("" if at == "iterate" else f" ({at} point)")
+        return Target(game, label, "checkpoint", meta, at, detail)
+    _symbolic_at(at)
     from gametheory import resolve_game
     from neural.bridge import compile_game, point_vector
 
@@ -163,27 +321,37 @@ class PathRequest:
 
 def path_request(start: str, ends: Sequence[str], game_name: str | None = None,
                  clip: Sequence[str] | None = None, *, device=None,
-                 dtype: torch.dtype | str | None = None) -> PathRequest:
+                 dtype: torch.dtype | str | None = None, at: str = "iterate") -> PathRequest:
     """The states of :func:`resolve_path_states` with the ``--clip PLAYER=C`` items parsed and
     checked against the game's players."""
     clips = parse_clips(clip)
-    game, start_omega, end_omegas = resolve_path_states(start, ends, game_name, device=device, dtype=dtype)
+    game, start_omega, end_omegas = resolve_path_states(start, ends, game_name, device=device, dtype=dtype,
+                                                        at=at)
     for name in clips:
         if name not in game.player_names:
             raise OptionError(f"--clip names unknown player {name!r} (players: {', '.join(game.player_names)})")
     return PathRequest(game, start_omega, end_omegas, clips)
 
 
+def same_game(config: dict, other: dict) -> list[str]:
+    """The configuration keys that make two checkpoints states of different games."""
+    return [key for key in ("dataset", "loss", "gp_weight", "latent_dim", "width", "seed")
+            if config.get(key) != other.get(key)]
+
+
 def resolve_path_states(start: str, ends: Sequence[str], game_name: str | None = None, *,
-                        device=None, dtype: torch.dtype | str | None = None
+                        device=None, dtype: torch.dtype | str | None = None, at: str = "iterate"
                         ) -> tuple[NeuralGame, torch.Tensor, list[torch.Tensor]]:
     """The game and the start/end states of a path-angle request.
 
     With ``game_name`` (a built-in game or game file) START and END are point strings
     ``NAME=VALUE,...``; otherwise they are checkpoints of one run (the game, its loss and
-    evaluation batch, come from START)."""
-    device, dtype = _device_and_dtype(device, dtype)
+    evaluation batch, come from START), each end state at the point ``at`` (START as stored:
+    the path starts where training started)."""
+    device, dtype = device_and_dtype(device, dtype)
+    check_at(at)
     if game_name is not None:
+        _symbolic_at(at)
         from gametheory import parsing, resolve_game
         from neural.bridge import compile_game, point_vector
 
@@ -206,10 +374,9 @@ def resolve_path_states(start: str, ends: Sequence[str], game_name: str | None =
     end_states = []
     for text in ends:
         other, other_meta = load_checkpoint_game(text, device, dtype)
-        differ = [key for key in ("dataset", "loss", "gp_weight", "latent_dim", "width", "seed")
-                  if meta["config"].get(key) != other_meta["config"].get(key)]
+        differ = same_game(meta["config"], other_meta["config"])
         if other.param_count != game.param_count or differ:
             raise OptionError(f"{text} and {start} are not states of the same game "
                               f"(they differ in {', '.join(differ) or 'parameter count'})")
-        end_states.append(other.omega())
+        end_states.append(checkpoint_at(other, other_meta, at)[0])
     return game, game.omega(), end_states

@@ -40,7 +40,13 @@ NEURAL_CLASSIFY_KEYS = {"grad_norm", "lssp", "lssp_certified", "leftmost_eigenva
                         "players", "max_imag", "top", "leftmost", "notes", "target"}
 CERTIFICATE_KEYS = {"kind", "verdict", "reason", "of"}
 NEURAL_PLAYER_KEYS = {"name", "min_eigenvalue", "max_eigenvalue", "residual", "verdict", "certified", "certificate"}
-PATH_ANGLE_KEYS = {"alphas", "ends", "clip", "cosine", "path_norm", "grad_norms", "losses"}
+PATH_ANGLE_KEYS = {"alphas", "ends", "clip", "cosine", "path_norm", "grad_norms", "losses", "at"}
+ANALYSIS_KEYS = {"run", "at", "at_detail", "start_iteration", "end_iteration", "end_iterations", "score", "selection",
+                 "minimisation", "param_count", "param_counts", "grad_norm", "grad_norms", "losses", "stationary", "lssp",
+                 "lssp_certified", "stable_linearisation", "stability_certified", "leftmost_eigenvalue",
+                 "leftmost_residual", "players", "dne", "dne_certified", "rotation", "eigenvalues", "classification",
+                 "hessians", "path_angle", "config", "commands", "versions", "timings", "files", "notes"}
+ROTATION_KEYS = {"max_rotation_ratio", "max_imag", "share_imag_over_real", "eigenvalues"}
 SUMMARY_KEYS = {"median", "q25", "q75"}
 
 x, y = sp.symbols("x y", real=True)
@@ -149,7 +155,7 @@ def test_neural_documents_keys():
 
     target = resolve_target("example1", ["theta1=1", "theta2=1", "phi=0"], device="cpu")
     eigen = eigen_document(top_eigenvalues(block_operator(target.game, "G"), k=2), target.label, "G")
-    has(eigen, EIGEN_KEYS | {"target", "block"})
+    has(eigen, EIGEN_KEYS | {"target", "block", "at"})
     assert sorted(e[0] for e in eigen["eigenvalues"]) == pytest.approx([-1.0, 2.0], abs=1e-12)
     assert eigen["block"] == "G" and eigen["target"] == target.label
 
@@ -157,7 +163,7 @@ def test_neural_documents_keys():
     classified = classification_document(report, target.label)
     assert list(classified)[:7] == ["grad_norm", "lssp", "lssp_certified", "leftmost_eigenvalue", "dne",
                                     "player_min_eigenvalues", "max_rotation_ratio"]
-    has(classified, NEURAL_CLASSIFY_KEYS)
+    has(classified, NEURAL_CLASSIFY_KEYS | {"at"})
     has(classified["stability_certificate"], CERTIFICATE_KEYS)
     has(classified["players"][0], NEURAL_PLAYER_KEYS)
     has(classified["top"], EIGEN_KEYS)
@@ -169,3 +175,27 @@ def test_neural_documents_keys():
     has(angle, PATH_ANGLE_KEYS)
     has(angle["cosine"], SUMMARY_KEYS | {"per_end"})
     assert angle["ends"] == 1 and angle["alphas"] == [0.0, 0.5, 1.0, 1.5, 2.0]
+
+
+def test_neural_analysis_document_keys(tmp_path):
+    pytest.importorskip("torch")
+    from neural.analysis.report import STEPS, analyze_run
+    from neural.render.report import FILES, RENDER_STEPS, write_analysis
+    from neural.training.presets import resolve_config
+    from neural.training.trainer import start_run
+
+    config = resolve_config("mog", "mog-nsgan-eg", mog_samples=200, batch_size=200, log_every=5, checkpoint_every=5,
+                            sample_every=1000, latent_dim=4, width=8, iterations=10)
+    start_run(config, tmp_path, "cpu").run()
+    report = analyze_run(tmp_path, end_points=2, k=4, points=5)
+    kept = copy.deepcopy(report.to_dict())
+    document = write_analysis(report, tmp_path / "analysis")
+    assert report.to_dict().keys() == kept.keys()
+    has(document, ANALYSIS_KEYS)
+    has(document["rotation"], ROTATION_KEYS)
+    has(document["players"][0], NEURAL_PLAYER_KEYS | {"top_eigenvalues"})
+    has(document["classification"], NEURAL_CLASSIFY_KEYS - {"target"})
+    has(document["path_angle"], PATH_ANGLE_KEYS - {"at"})
+    assert list(document["timings"]) == [*STEPS, *RENDER_STEPS] and sorted(document["files"]) == sorted(FILES)
+    assert document["at"] == "iterate" and document["minimisation"] is False
+    assert json.loads((tmp_path / "analysis" / "report.json").read_text()) == json.loads(json_text(document))

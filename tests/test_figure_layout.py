@@ -72,9 +72,9 @@ def test_neural_figures_return_figures_and_take_an_axes(tmp_path):
     from neural.render.figures import eigen_figure
 
     result = EigenResult("LM", 2, (1 + 2j, 1 - 2j), (0.0, 0.0), True, "dense", 2)
-    fig = eigen_figure(result, "e", tmp_path / "e.png")
+    fig = eigen_figure(result.eigenvalues, "e", tmp_path / "e.png")
     assert isinstance(fig, Figure) and (tmp_path / "e.png").exists()
     composed = Figure()
     ax = composed.add_subplot()
-    assert eigen_figure(result, "e", ax=ax) is composed
+    assert eigen_figure(result.eigenvalues, "e", ax=ax) is composed
     assert sorted(ax.collections[0].get_offsets()[:, 1]) == [-2.0, 2.0]

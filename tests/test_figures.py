@@ -73,7 +73,7 @@ for kind, options in [("portrait", dict(grid=6, trajectories=1, t_max=2.0)), ("l
                       ("path-angle", dict(ends=2, samples=11))]:
     plots.plot(kind, game, os.path.join(out, kind + ".png"), **options)
 figures.trajectory([iterate(game, Method("simgd", h=0.1), [1.0, 1.0, 0.5], 20)], None, "t", os.path.join(out, "t.png"))
-eigen_figure(EigenResult("LM", 2, (1 + 2j, 1 - 2j), (0.0, 0.0), True, "dense", 2), "e", os.path.join(out, "e.png"))
+eigen_figure(EigenResult("LM", 2, (1 + 2j, 1 - 2j), (0.0, 0.0), True, "dense", 2).eigenvalues, "e", os.path.join(out, "e.png"))
 alphas = np.linspace(0, 1, 5)
 path_angle_figure(PathAngle(alphas, np.zeros((2, 5)), np.ones((2, 5)), {}, {}, {}), "a", os.path.join(out, "a.png"))
 save_samples("mog", torch.zeros(20, 1), os.path.join(out, "mog.png"), 1, torch.ones(20, 1))

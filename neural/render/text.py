@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import numpy as np
 
@@ -31,6 +32,34 @@ def progress_bar(description: str, console, total: int | None = None):
             progress.advance(task, n)
 
         yield advance
+
+
+@contextlib.contextmanager
+def step_bar(description: str, console, steps: tuple[str, ...]):
+    """A transient rich progress bar over named ``steps`` on ``console`` (stderr); yields
+    ``start(name)``, called as each step starts (the previous one is then done). Nothing is drawn
+    when the console is not a terminal."""
+    with progress_bar(description, console, len(steps)) as advance:
+        started = []
+
+        def start(name: str) -> None:
+            if started:
+                advance(1)
+            started.append(name)
+
+        yield start
+
+
+def print_analysis(document: dict, out_dir: str, console) -> None:
+    """The few lines ``neural analyze`` prints: verdicts, timings and where the files are."""
+    left = document["leftmost_eigenvalue"]
+    console.print(f"[bold]{escape(document['run'])}[/] at iteration {document['end_iteration']} "
+                  f"({escape(document['at'])}): ||v|| = {document['grad_norm']:.3g}, leftmost eigenvalue "
+                  f"{complex_text(complex(*left))} (residual {document['leftmost_residual']:.1e}), "
+                  f"LSSP {document['lssp']}, DNE {document['dne']}")
+    console.print("players: " + escape(", ".join(f"{p['name']} {p['verdict']}" for p in document["players"])))
+    console.print("wall time: " + ", ".join(f"{k} {v:.1f}s" for k, v in document["timings"].items()))
+    console.print(f"wrote {escape(', '.join(Path(f).name for f in document['files'].values()))} to {escape(out_dir)}")
 
 
 def print_eigen(result: EigenResult, label: str, block: str, console) -> None:
