@@ -163,3 +163,21 @@ def test_the_cli_refuses_critic_steps_with_one_player(tmp_path):
                  "--out", str(tmp_path / "run"), "--quiet")
     assert_one_line_error(result, "a one-player run (--players D) needs 1, got 2")
     assert not (tmp_path / "run").exists()
+
+
+def test_a_tiny_one_player_image_run_loads_with_the_frozen_generators_samples(tmp_path):
+    from test_neural_train import write_tiny_image_data
+
+    write_tiny_image_data(tmp_path / "data", "mnist")
+    config = resolve_config("mnist", "mnist-wgangp-extraadam", players="D", n_critic=1,
+                            iterations=3, batch_size=8, width=4, latent_dim=8,
+                            checkpoint_every=3, log_every=1, sample_every=3,
+                            data_dir=str(tmp_path / "data"))
+    assert start_run(config, tmp_path / "run", "cpu").run()["iteration"] == 3
+    game, _ = load_neural_game(tmp_path / "run", eval_size=16)
+    assert game.player_names == ("D",) and len(game.batches) == 2
+    with torch.no_grad():
+        expected = [frozen_generator(config)(batch["z"]) for batch in game.batches]
+    for batch, fake in zip(game.batches, expected):
+        assert fake.shape == (8, 1, 28, 28) and torch.equal(batch["fake"], fake)
+    assert torch.isfinite(game.vector_field()).all()
