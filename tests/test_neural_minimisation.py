@@ -181,3 +181,20 @@ def test_a_tiny_one_player_image_run_loads_with_the_frozen_generators_samples(tm
     for batch, fake in zip(game.batches, expected):
         assert fake.shape == (8, 1, 28, 28) and torch.equal(batch["fake"], fake)
     assert torch.isfinite(game.vector_field()).all()
+
+
+def test_krylov_instability_of_one_player_is_certified_by_the_residual():
+    """One player: J is the symmetric Hessian, so a Krylov eigenpair with residual r proves an
+    eigenvalue within r of it (a two-player J would leave it indicative)."""
+    eigenvalues = torch.linspace(-1.0, 3.0, 40, dtype=torch.float64)
+    q, _ = torch.linalg.qr(torch.randn(40, 40, dtype=torch.float64,
+                                       generator=torch.Generator().manual_seed(3)))
+    a = q @ torch.diag(eigenvalues) @ q.T
+    x0 = torch.ones(40, dtype=torch.float64)
+    game = NeuralGame({"x": x0}, lambda players, _: {"x": players["x"]() @ a @ players["x"]() / 2},
+                      [None])
+    result = classify_state(game, dense_budget=0).to_dict()
+    assert result["stable_linearisation"] is False and result["stability_certified"] is True
+    assert result["stability_certificate"]["kind"] == "residual"
+    assert result["leftmost_eigenvalue"][0] == pytest.approx(-1.0, abs=1e-6)
+    assert result["players"][0]["verdict"] == "saddle" and result["max_rotation_ratio"] == 0
