@@ -96,10 +96,10 @@ def build_batches(config: TrainConfig, eval_size: int | None = None) -> list[dic
 
 def load_neural_game(path: str | Path, device=None, dtype=None, eval_size: int | None = None,
                      average: str | None = None):
-    """The ``NeuralGame`` at a checkpoint's parameters, plus metadata.
+    """The ``NeuralGame`` at a checkpoint's parameters (a one-player run: D alone), plus metadata.
 
     ``path`` is a checkpoint file or a run directory (its latest checkpoint). The players are
-    the generator and discriminator (a one-player run: the discriminator alone) in eval mode (batch norm uses its running statistics,
+    the generator and discriminator in eval mode (batch norm uses its running statistics,
     spectral norm its stored power-iteration vectors, so the game is a fixed function of the
     parameters). The evaluation batches are drawn once from the run's seed: for MoG the
     training full batch itself; for images ``eval_size`` samples (default 500) in batches of
