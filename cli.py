@@ -608,6 +608,10 @@ def neural_train(
     log_every: int = typer.Option(None, help="Log metrics every N iterations."),
     sample_every: int = typer.Option(None, help="Save samples (and IS/FID) every N iterations."),
     data_dir: str = typer.Option(None, metavar="DIR", help=DATA_DIR_HELP + " (default: data/mnist or data/cifar10)."),
+    players: str = typer.Option(None, metavar="WHO", help="both (the GAN, default) or D: the discriminator "
+                                "alone minimises its loss against fixed samples of the initial "
+                                "generator (the minimisation control; needs --n-critic 1, "
+                                "simultaneous)."),
     download: bool = typer.Option(False, "--download", help="Fetch the standard data files "
                                   "and verify their checksums."),
     out: str = typer.Option(None, metavar="DIR", help="Run directory (default: runs/<preset>-<time>)."),
@@ -631,11 +635,11 @@ def neural_train(
                      latent_dim=latent_dim, width=width, mog_samples=mog_samples,
                      ema_beta=ema_beta, seed=seed, checkpoint_every=checkpoint_every,
                      keep_checkpoints=keep_checkpoints, log_every=log_every,
-                     sample_every=sample_every, data_dir=data_dir)
+                     sample_every=sample_every, data_dir=data_dir, players=players)
     summary = launch_training(
         dataset, preset, overrides, out=out, resume=resume, device=device, download=download,
         classifier=classifier, inception=inception,
-        reporter=None if quiet else RichReporter(f"{dataset} GAN"),
+        reporter=None if quiet else RichReporter(f"{dataset} " + ("D alone" if players == "D" else "GAN")),
         notify=lambda text: typer.echo(f"note: {text}", err=True))
     if not summary["is_main"]:
         return

@@ -14,7 +14,8 @@ Convention (docs/design.md): LSSP iff ``v = 0`` and every eigenvalue of ``J`` ha
   allow for a perturbation of J at the products' rounding level (``PRODUCT_NOISE``).
 - beyond it, Krylov solves, at most indicative: the leftmost eigenvalue l (shifted solve,
   residual r) is compared with ``m = max(r, zero_tol * spectral radius)``: Re l < -m unstable
-  (indicative: for a non-normal J a residual proves only a pseudo-eigenvalue), within m marginal.
+  (indicative: for a non-normal J a residual proves only a pseudo-eigenvalue; certified for one
+  player, whose J is its symmetric Hessian), within m marginal.
   "Stable" needs the exponential confirmation of ``neural.analysis.eigen`` (``exp(-t J)`` orders the
   eigenvalues by real part whatever their imaginary part) to converge within ``exp_budget``
   products with ``Re l > max(m, 1/t)``; otherwise the verdict is undecided, never "stable".
@@ -281,12 +282,18 @@ def _krylov_spectrum(op, game: NeuralGame, omega, k: int, top_k: int, zero_tol: 
     else:
         stable, reason = True, ("a Krylov solve on exp(-t J): an unseen eigenvalue further left "
                                 "is not ruled out")
-    notes.append(f"stability not certified ({reason})")
+    certificate = not_certified(reason)
+    if sign < 0 and op.symmetric:  # one player: J is its Hessian, an eigenvalue lies within r
+        certificate = Certificate("residual", False, f"symmetric J (one player): an eigenvalue "
+                                  f"lies within the residual {leftmost.residuals[0]:.2g} of "
+                                  f"{left.real:.3g} < 0")
+    else:
+        notes.append(f"stability not certified ({reason})")
     if not leftmost.converged:
         notes.append("the leftmost solve did not fully converge")
     players = tuple(_krylov_player(game, name, omega, zero_tol, progress)
                     for name in game.player_names)
-    return _Spectrum(top, leftmost, stable, not_certified(reason), players, tuple(notes))
+    return _Spectrum(top, leftmost, stable, certificate, players, tuple(notes))
 
 
 def classify_state(game: NeuralGame, omega: torch.Tensor | None = None, *, k: int = 2,

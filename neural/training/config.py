@@ -18,6 +18,8 @@ from neural.training.losses import LOSSES
 from neural.training.optim import METHODS
 
 DATASETS = ("mog", "mnist", "cifar10")
+#: "both": the GAN; "D": the discriminator alone against the initial generator's samples.
+PLAYERS = ("both", "D")
 
 #: Fields that may differ between a run and its resumption (they do not change the trajectory).
 RESUMABLE_FIELDS = ("iterations", "checkpoint_every", "keep_checkpoints", "log_every",
@@ -51,10 +53,11 @@ class TrainConfig:
     sample_every: int = 1000
     data_dir: str | None = None  # None: data/<dataset> (neural.training.data.data_directory)
     preset: str | None = None
+    players: str = "both"  # one of PLAYERS
 
     def validate(self) -> "TrainConfig":
         """Raise OptionError on the first out-of-range value; return self."""
-        choices = {"dataset": DATASETS, "loss": LOSSES}
+        choices = {"dataset": DATASETS, "loss": LOSSES, "players": PLAYERS}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise OptionError(f"unknown {name} {getattr(self, name)!r}; "
@@ -76,6 +79,12 @@ class TrainConfig:
                                   f"{getattr(self, name)}")
         if self.width is not None and self.width <= 0:
             raise OptionError(f"--width must be > 0, got {self.width}")
+        if self.one_player and self.alternating:
+            raise OptionError("--alternating orders the generator after the discriminator; a "
+                              "one-player run (--players D) has no generator step")
+        if self.one_player and self.n_critic != 1:
+            raise OptionError(f"--n-critic counts discriminator steps per generator step; a "
+                              f"one-player run (--players D) needs 1, got {self.n_critic}")
         if self.dataset == "mog" and self.batch_size > self.mog_samples:
             raise OptionError(f"--batch-size {self.batch_size} exceeds the {self.mog_samples} "
                               "MoG samples")
@@ -91,6 +100,11 @@ class TrainConfig:
         if unknown:
             raise OptionError(f"unknown configuration keys: {', '.join(unknown)}")
         return cls(**data)
+
+    @property
+    def one_player(self) -> bool:
+        """The discriminator trained alone: a plain minimisation of one loss."""
+        return self.players == "D"
 
     @property
     def full_batch(self) -> bool:

@@ -300,7 +300,9 @@ def load_images(dataset: str, data_dir: str | Path | None = None) -> torch.Tenso
 
 
 class GANBatches:
-    """Batches for the GAN losses of ``neural.training.losses``: {"real", "z", "eps"}.
+    """Batches for the GAN losses of ``neural.training.losses``: {"real", "z", "eps"}, plus
+    ``"fake"`` = frozen(z) when a ``frozen`` generator is given (a one-player run's fixed
+    samples, computed without gradient, once for the fixed batch).
 
     ``real`` holds the training samples. With ``fixed`` (the MoG full batch) latent vectors and
     gradient-penalty weights are drawn once from ``seed`` and every batch is the same full
@@ -311,14 +313,15 @@ class GANBatches:
     """
 
     def __init__(self, real: torch.Tensor, latent_dim: int, batch_size: int, *, fixed: bool,
-                 seed: int, shard: tuple[int, int] = (0, 1), device=None):
+                 seed: int, shard: tuple[int, int] = (0, 1), device=None,
+                 frozen: torch.nn.Module | None = None):
         rank, world = shard
         if batch_size % world:
             raise DataError(f"batch size {batch_size} is not divisible by {world} processes")
         if fixed and batch_size != len(real):
             raise DataError("a fixed (full) batch needs batch size = number of samples")
         self.real, self.latent_dim, self.batch_size = real, latent_dim, batch_size
-        self.rank, self.world, self.device = rank, world, device
+        self.rank, self.world, self.device, self.frozen = rank, world, device, frozen
         self._fixed = self.draw(torch.Generator().manual_seed(seed), batch_size) if fixed else None
 
     def draw(self, generator: torch.Generator, size: int) -> dict[str, torch.Tensor]:
@@ -332,8 +335,12 @@ class GANBatches:
         z = torch.randn(size, self.latent_dim, generator=generator)
         eps = torch.rand(size, generator=generator)
         lo, hi = self.rank * size // self.world, (self.rank + 1) * size // self.world
-        return {key: value[lo:hi].to(self.device)
-                for key, value in {"real": real, "z": z, "eps": eps}.items()}
+        batch = {key: value[lo:hi].to(self.device)
+                 for key, value in {"real": real, "z": z, "eps": eps}.items()}
+        if self.frozen is not None:
+            with torch.no_grad():
+                batch["fake"] = self.frozen(batch["z"])
+        return batch
 
     def next(self, generator: torch.Generator) -> dict[str, torch.Tensor]:
         return self._fixed if self._fixed is not None else self.draw(generator, self.batch_size)

@@ -21,6 +21,8 @@ def _attach_evaluator(trainer: Trainer, classifier: str | None, inception: str |
     """Set the trainer's sample-quality evaluator; returns a note when one is unavailable."""
     config = trainer.config
     seed = config.seed + 4
+    if config.one_player and config.dataset != "mog":
+        return "no sample-quality score: a one-player run trains no generator"
     if config.dataset == "mnist":
         from neural.training.data import data_directory
         from neural.training.classifier import default_classifier_path, load_classifier
@@ -75,7 +77,9 @@ def launch_training(dataset: str, preset: str | None = None, overrides: dict | N
                 if distributed is not None:
                     distributed.barrier()
             stamp = time.strftime("%Y%m%d-%H%M%S")
-            out = out or os.path.join("runs", f"{config.preset or DEFAULT_PRESET[dataset]}-{stamp}")
+            name = config.preset or DEFAULT_PRESET[dataset]
+            name += "-D-alone" if config.one_player else ""
+            out = out or os.path.join("runs", f"{name}-{stamp}")
             trainer = start_run(config, out, device, distributed)
         note = _attach_evaluator(trainer, classifier, inception) if trainer.is_main else None
         if note and notify is not None:

@@ -20,6 +20,9 @@ deterministic analysis of ``neural.game.NeuralGame``::
 
 All terms are averages over the batch.
 
+A one-player run (``discriminator_alone``) keeps only L_D, with fixed samples
+``batch["fake"]`` in place of G(z): a plain minimisation in the same loss family.
+
 The penalty's norm: ``(||g|| - 1)^2 = ||g||^2 - 2 ||g|| + 1`` is not differentiable at ``g = 0``
 (a critic with zero output weights, or with every unit off around a sample), and autograd's
 double backward of ``torch.norm`` there is NaN (0/0), which poisoned every Jacobian product.
@@ -93,3 +96,14 @@ def gan_loss(kind: str, gp_weight: float = 10.0) -> GameLoss:
     loss.kind = kind
     loss.gp_weight = gp_weight if kind == "wgangp" else 0.0
     return loss
+
+
+def discriminator_alone(loss: GameLoss) -> GameLoss:
+    """``{"D": L_D}`` of the game ``loss`` with the fixed samples ``batch["fake"]`` standing
+    in for G(z): one player minimising one loss, so its Jacobian is D's Hessian (symmetric)."""
+    def one_player(modules: Mapping[str, Callable], batch: Mapping[str, torch.Tensor]) -> dict:
+        held = {"G": lambda z: batch["fake"], "D": modules["D"]}
+        return {"D": loss(held, batch)["D"]}
+
+    one_player.kind, one_player.gp_weight = loss.kind, loss.gp_weight
+    return one_player

@@ -8,6 +8,10 @@ dedicated generator seeded ``seed + 2`` whose state is checkpointed, evaluation 
 ``seed + 3``. On CPU a run is deterministic and a resumed run is bit-identical to an
 uninterrupted one.
 
+A one-player run (``TrainConfig.players`` "D") trains the discriminator alone against the
+fixed samples of the generator held at its initial state (``frozen_generator``): the same
+seeds, so its D starts where the GAN run's does, and its checkpoints hold D only.
+
 Gradients: autograd, or a registered plug-in's gradient fill (``neural.plugins``, e.g. the MoG
 closed form) that reproduced autograd's field and losses on the first batch at start-up; every
 metrics record says which (``gradient_path``: ``"closed-form"``, ``"autograd"``, ...).
@@ -32,7 +36,7 @@ from neural.training.checkpoint import (CheckpointError, atomic_write, checkpoin
                                         list_checkpoints, load_checkpoint, load_latest_readable,
                                         save_checkpoint, set_aside)
 from neural.training.data import GANBatches, load_images, mog_sample
-from neural.training.losses import gan_loss
+from neural.training.losses import discriminator_alone, gan_loss
 from neural.training.models import build_players
 from neural.training.optim import ParameterAverage, fill_game_gradients, make_optimizer, player_groups
 from neural.training.config import RESUMABLE_FIELDS, TrainConfig
@@ -45,12 +49,26 @@ class TrainingDiverged(GameError):
 
 
 def build_game_parts(config: TrainConfig | dict):
-    """(config, {"G", "D"} modules initialised from the seed, loss function) of a run."""
+    """(config, trained players' modules initialised from the seed, loss function) of a run:
+    {"G", "D"} and the game's losses, or for a one-player run {"D"} and D's loss alone."""
     if isinstance(config, dict):
         config = TrainConfig.from_dict(config)
     torch.manual_seed(config.seed)
     players = build_players(config.dataset, config.latent_dim, config.width)
-    return config, players, gan_loss(config.loss, config.gp_weight)
+    loss = gan_loss(config.loss, config.gp_weight)
+    if config.one_player:
+        return config, {"D": players["D"]}, discriminator_alone(loss)
+    return config, players, loss
+
+
+def frozen_generator(config: TrainConfig) -> torch.nn.Module | None:
+    """The generator a one-player run holds fixed (its initial state from the seed, in eval
+    mode, no trainable parameters), or None for a game."""
+    if not config.one_player:
+        return None
+    torch.manual_seed(config.seed)
+    generator = build_players(config.dataset, config.latent_dim, config.width)["G"]
+    return generator.requires_grad_(False).eval()
 
 
 def real_samples(config: TrainConfig) -> torch.Tensor:
@@ -62,21 +80,23 @@ def real_samples(config: TrainConfig) -> torch.Tensor:
 
 def build_batches(config: TrainConfig, eval_size: int | None = None) -> list[dict]:
     """Fixed evaluation batches for analysis: the MoG full batch (as trained on), or for images
-    ``eval_size`` (default 500) samples drawn once from the seed, in training-size batches."""
-    real = real_samples(config)
+    ``eval_size`` (default 500) samples drawn once from the seed, in training-size batches;
+    with a one-player run's fixed generated samples."""
+    real, frozen = real_samples(config), frozen_generator(config)
     if config.dataset == "mog":
         return [GANBatches(real, config.latent_dim, len(real), fixed=True,
-                           seed=config.seed + 1).next(None)]
+                           seed=config.seed + 1, frozen=frozen).next(None)]
     size = min(eval_size or 500, len(real))
     per_batch = min(config.batch_size, size)
-    source = GANBatches(real, config.latent_dim, per_batch, fixed=False, seed=config.seed)
+    source = GANBatches(real, config.latent_dim, per_batch, fixed=False, seed=config.seed,
+                        frozen=frozen)
     generator = torch.Generator().manual_seed(config.seed + 3)
     return [source.draw(generator, per_batch) for _ in range(size // per_batch)]
 
 
 def load_neural_game(path: str | Path, device=None, dtype=None, eval_size: int | None = None,
                      average: str | None = None):
-    """The ``NeuralGame`` at a checkpoint's parameters, plus metadata.
+    """The ``NeuralGame`` at a checkpoint's parameters (a one-player run: D alone), plus metadata.
 
     ``path`` is a checkpoint file or a run directory (its latest checkpoint). The players are
     the generator and discriminator in eval mode (batch norm uses its running statistics,
@@ -126,6 +146,10 @@ class Trainer:
             raise OptionError("consensus optimisation needs the full vector field and is not "
                               "supported with data-parallel training")
         self.players = {name: module.to(self.device) for name, module in players.items()}
+        frozen = frozen_generator(self.config)
+        frozen = None if frozen is None else frozen.to(self.device)
+        #: the generator of the samples: trained, or held fixed by a one-player run
+        self.sampler = self.players["G"] if frozen is None else frozen
         self.params = {name: [p for p in m.parameters() if p.requires_grad]
                        for name, m in self.players.items()}
         clip = {"D": config.clip} if config.loss == "wgan" else {}
@@ -136,7 +160,7 @@ class Trainer:
         real = real_samples(config) if real is None else real
         self.batches = GANBatches(real, config.latent_dim, config.batch_size,
                                   fixed=config.full_batch, seed=config.seed + 1, shard=shard,
-                                  device=self.device)
+                                  device=self.device, frozen=frozen)
         self.generator = torch.Generator().manual_seed(config.seed + 2)
         eval_generator = torch.Generator().manual_seed(config.seed + 3)
         self.eval_z = torch.randn(EVAL_SAMPLES[config.dataset], config.latent_dim,
@@ -217,7 +241,8 @@ class Trainer:
             if losses is None:
                 losses = self.loss(self.players, batch)
                 fill_game_gradients(losses, self.params, players, self.config.consensus)
-            values = torch.stack([losses["G"].detach(), losses["D"].detach()])
+            names = tuple(self.players)
+            values = torch.stack([losses[n].detach() for n in names])
             if self.distributed is not None:  # the stop flag rides along: all ranks agree
                 flag = torch.tensor([float(self._stop_requested)], device=values.device)
                 self.distributed.average_([values, flag] + [p.grad for n in players
@@ -227,19 +252,20 @@ class Trainer:
                 torch._foreach_norm([p.grad for p in self.params[n]]))) for n in players}
             if not bool(torch.isfinite(torch.cat([values, torch.stack(list(norms.values()))]))
                         .all()):
-                bad = [k for k, v in {"loss G": values[0], "loss D": values[1],
+                bad = [k for k, v in {**{f"loss {n}": v for n, v in zip(names, values)},
                                       **{f"gradient {n}": v for n, v in norms.items()}}.items()
                        if not torch.isfinite(v)]
                 raise TrainingDiverged(
                     f"training diverged: non-finite {', '.join(bad)} in iteration "
                     f"{self.iteration + 1}; last good checkpoint: "
                     f"{self.last_checkpoint or 'none written'}")
-            return {"loss_G": values[0], "loss_D": values[1],
+            return {**{f"loss_{n}": v for n, v in zip(names, values)},
                     **{f"grad_norm_{n}": v for n, v in norms.items()}}
         return closure
 
     def train_iteration(self) -> None:
-        """n_critic - 1 discriminator steps, then the joint step (or D then G if alternating).
+        """n_critic - 1 discriminator steps, then the joint step of the trained players (or D
+        then G if alternating).
         ``stats`` keeps the losses and gradient norms at the point each step started from (for
         the extragradient family: the iterate, not the extrapolation)."""
         def step(batch, players):
@@ -253,7 +279,7 @@ class Trainer:
             step(batch, ("D",))
             step(batch, ("G",))
         else:
-            step(batch, ("G", "D"))
+            step(batch, tuple(self.players))
         self.iteration += 1
         self.averages.update()
 
@@ -308,9 +334,9 @@ class Trainer:
     # --- evaluation and logging -------------------------------------------------------------------
     @torch.no_grad()
     def generate(self, z: torch.Tensor | None = None) -> torch.Tensor:
-        """Samples of the current generator (eval mode) on latents ``z``, by default the fixed
-        evaluation latents; on the CPU."""
-        generator = self.players["G"]
+        """Samples of the current generator (eval mode; a one-player run's frozen one) on
+        latents ``z``, by default the fixed evaluation latents; on the CPU."""
+        generator = self.sampler
         was_training = generator.training
         generator.eval()
         try:
@@ -320,10 +346,11 @@ class Trainer:
             generator.train(was_training)
 
     def record(self) -> dict:
-        """The metrics of the current iteration as plain floats, and the gradient path."""
+        """The metrics of the current iteration as plain floats, and the gradient path; for a
+        MoG generator in training also its W1 and KS distances to the data."""
         record = {"iteration": self.iteration, "gradient_path": self.gradient_path}
         record.update({k: float(v) for k, v in self.stats.items()})
-        if self.config.dataset == "mog":
+        if self.config.dataset == "mog" and "G" in self.players:
             from neural.training.data import mog_cdf
             from neural.training.metrics import ks_statistic, wasserstein_1d
 
