@@ -100,7 +100,7 @@ class EigenResult:
     transform: str = ""  # the spectral transformation the eigenvalues were found on, if any
     resolution: float | None = None  # real-part gap the leftmost solve resolves (exp: 1/t)
     max_products: int | None = None  # the product budget of each ARPACK solve (None: dense)
-    budget_spent: bool = False  # an ARPACK solve stopped at max_products before converging
+    budget_spent: bool = False  # an ARPACK solve stopped at max_products (then maybe dense)
 
     @property
     def max_residual(self) -> float:
@@ -287,7 +287,10 @@ def _krylov(op: GameOperator, k: int, which: str, tol: float | None, ncv: int | 
         warnings.warn(message, RuntimeWarning, stacklevel=3)
     lam = np.asarray(lam) + shift
     lam, vec = _select(lam, np.asarray(vec), which, k_eff)
+    before = op.products
     res = residuals(op, lam, vec)
+    if progress:
+        progress(op.products - before)
     return EigenResult(which, k, tuple(complex(l) for l in lam), tuple(float(r) for r in res),
                        converged and len(lam) >= k_eff, "lanczos" if symmetric else "arpack",
                        op.products - first, shift, tuple(notes), SEED,
@@ -321,7 +324,8 @@ def _or_dense(op: GameOperator, result: EigenResult, k: int, which: str, fallbac
     dense = _dense(op, k, which, progress)
     note = (f"the Krylov solve stopped at its product budget of {result.max_products} "
             f"({len(result.eigenvalues)} of {k} eigenvalues converged); solved densely instead")
-    return replace(dense, products=result.products + dense.products, notes=(note,))
+    return replace(dense, products=result.products + dense.products, notes=(note,),
+                   max_products=result.max_products, budget_spent=True)
 
 
 def top_eigenvalues(op: GameOperator, k: int = 20, which: str = "LM", *,
@@ -434,7 +438,10 @@ def confirm_leftmost(op: GameOperator, shifted: EigenResult, radius: float, tol:
         vec, converged = np.zeros((n, 0)), False
         notes.append(f"the exponential leftmost solve ran out of its budget of {budget} products "
                      f"(t = {t:.3g}): real parts closer than ~{1 / t:.2g} are not separated")
+    before = op.products
     lam, res = rayleigh_pairs(op, np.asarray(vec))
+    if progress:
+        progress(op.products - before)
     lam = np.concatenate([np.array(shifted.eigenvalues, dtype=complex), lam])
     res = np.concatenate([np.array(shifted.residuals), res])
     keep = _distinct(lam, res)
@@ -493,8 +500,8 @@ def hessian_extremes(op: GameOperator, k: int = 1, *, tol: float | None = None,
                 "solved densely instead")
         krylov = op.products - first
         high, low = _dense_extremes(op, k, progress)
-        return (replace(high, products=krylov + high.products, notes=(note,)),
-                replace(low, notes=(note,)))
+        spent = {"notes": (note,), "max_products": max_products, "budget_spent": True}
+        return (replace(high, products=krylov + high.products, **spent), replace(low, **spent))
     return largest, smallest
 
 
