@@ -30,6 +30,12 @@ residual proves nothing about A's own eigenvalues (a pseudo-eigenvalue): proofs 
 (LAPACK). Non-convergence returns the converged pairs, ``converged=False`` and a warning, never
 a silent wrong answer.
 
+Every ARPACK solve ends: it runs scipy's own reverse-communication loop (``_arpack``, the loop of
+``eigs``/``eigsh``, on scipy's ARPACK parameter classes), which reports the pairs converged so
+far through ``progress`` and stops at a product budget (``max_products``) with what converged
+(``budget_spent``); where the operator is small enough (``dense_fallback`` rows), the dense
+solve replaces a solve that ran out.
+
 Determinism: every ARPACK solve starts from the seeded vector ``start_vector(n)`` and draws its
 restart vectors from a generator seeded with ``SEED`` (``rng=``; scipy >= 1.17, whose ARPACK takes
 them from Python), so that a solve is a function of the operator alone (same answer in any
