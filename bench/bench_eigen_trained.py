@@ -12,8 +12,10 @@ Each side runs in a fresh process with one torch thread (``OMP_NUM_THREADS=1`` a
 
 Rounds interleave the two (the machine may be shared); times are medians over ``--repeats``
 rounds. Each side also reports its products and the seconds of its solve alone (ours: a third
-process, ``--ours-child``, timing the CLI's library calls phase by phase). The eigenvalues must
-agree: each of ours within a relative 1e-3 of one of the baseline's (``same_eigenvalues``).
+process, ``--ours-child``, timing the CLI's library calls phase by phase; its ``fast_path`` says
+whether the operator still used the closed form after the solve, i.e. no product fell back to
+autograd). The eigenvalues must agree: each of ours within a relative 1e-3 of one of the
+baseline's (``same_eigenvalues``).
 
 Checkpoints: a 300-step MoG NSGAN run trained here (``gametheory neural train mog --iterations
 300``, into a temporary folder) plus any ``--checkpoint PATH`` given (read only).
