@@ -57,7 +57,7 @@ def classification_rows(report: NeuralClassification, mark=_plain) -> list[tuple
             ("stability certificate", mark(_certificate(report.certificate), "")),
             ("LSSP", _verdict(report.lssp, report.lssp_certified, "yes", "no", mark))]
     for p in report.players:
-        colour = {"minimum": "green", "marginal": "yellow"}.get(p.verdict, "red")
+        colour = {"minimum": "green", "marginal": "yellow", "undecided": "yellow"}.get(p.verdict, "red")
         rows.append((f"player {p.name} Hessian",
                      mark(p.verdict, colour)
                      + mark(f" ({'certified' if p.certified else 'indicative'}): eigenvalues in "
