@@ -250,7 +250,7 @@ def _arpack(linop: spla.LinearOperator, k: int, which: str, symmetric: bool, tol
                 status(f"{min(seen, k)} of {k} pairs converged")
             if not stopping and spent():
                 stopping = True
-                state["maxiter"] = max(1, state["aup2_iter"])  # this iteration is the last
+                state["maxiter"] = max(0, state["aup2_iter"] - 1)  # this iteration is the last
                 status(f"product budget reached, {min(seen, k)} of {k} pairs converged")
     except spla.ArpackNoConvergence as error:
         return np.asarray(error.eigenvalues), np.asarray(error.eigenvectors), False, stopping
