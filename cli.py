@@ -369,6 +369,10 @@ EXP_BUDGET_HELP = ("Products with J spent confirming the leftmost eigenvalues on
                    "dense budget (default 10000); a spectrum it cannot resolve is reported undecided.")
 
 
+MAX_PRODUCTS_HELP = ("Products after which each Krylov solve stops with what converged (default 20000; "
+                     "a verdict it cannot reach is undecided).")
+
+
 def given(**options) -> dict:
     """The options the user set (None means: the library's default)."""
     return {name: value for name, value in options.items() if value is not None}
@@ -392,6 +396,7 @@ def neural_eigs(
                                      "(default 512 for LM/LI, 2048 for SR; memory 8 N^2 bytes)."),
     exp_budget: int = typer.Option(None, "--exp-budget", min=0, help=EXP_BUDGET_HELP),
     at: str = typer.Option("iterate", "--at", metavar="WHICH", help=AT_HELP),
+    max_products: int = typer.Option(None, "--max-products", min=1, metavar="N", help=MAX_PRODUCTS_HELP),
 ) -> None:
     """Top-k eigenvalues of the game Jacobian (or of a player's Hessian), matrix-free.
 
@@ -413,7 +418,8 @@ def neural_eigs(
     with warnings.catch_warnings(), render.progress_bar(f"eigs {which}: products", console(stderr=True)) as advance:
         warnings.simplefilter("ignore", RuntimeWarning)
         result = top_eigenvalues(op, k=k, which=which, progress=advance,
-                                 **given(dense_below=dense_budget, exp_budget=exp_budget))
+                                 **given(dense_below=dense_budget, exp_budget=exp_budget,
+                                         max_products=max_products))
     if plot:
         eigen_figure(result.eigenvalues, f"{resolved.label}: {block}, {which}", plot)
         typer.echo(f"wrote {plot}", err=True)
@@ -437,6 +443,7 @@ def neural_classify(
                                      "2048; memory 8 N^2 bytes); beyond, Krylov solves, at most indicative."),
     exp_budget: int = typer.Option(None, "--exp-budget", min=0, help=EXP_BUDGET_HELP),
     at: str = typer.Option("iterate", "--at", metavar="WHICH", help=AT_HELP),
+    max_products: int = typer.Option(None, "--max-products", min=1, metavar="N", help=MAX_PRODUCTS_HELP),
 ) -> None:
     """Is the state a stationary point, an LSSP (leftmost eigenvalue of J), a DNE (each player's
     smallest Hessian eigenvalue)? How much rotation? Each verdict says certified or indicative."""
@@ -451,7 +458,8 @@ def neural_classify(
     with warnings.catch_warnings(), render.progress_bar("classify: products", console(stderr=True)) as advance:
         warnings.simplefilter("ignore", RuntimeWarning)
         report = classify_state(resolved.game, grad_tol=grad_tol, progress=advance,
-                                **given(dense_budget=dense_budget, exp_budget=exp_budget))
+                                **given(dense_budget=dense_budget, exp_budget=exp_budget,
+                                        max_products=max_products))
     if as_json:
         emit_json(classification_document(report, resolved.label, resolved.at))
     else:

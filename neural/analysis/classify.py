@@ -41,9 +41,9 @@ from gametheory.display import latex
 from gametheory.errors import OptionError
 from neural.analysis.certificates import (Certificate, hessian_certificate, not_certified,
                                           stability_certificate)
-from neural.analysis.eigen import (DENSE_BUDGET, EXP_BUDGET, EigenResult, Progress, confirm_leftmost,
-                                   dense_eigen, dense_matrix, hessian_extremes, leftmost_eigenvalues,
-                                   top_eigenvalues)
+from neural.analysis.eigen import (DENSE_BUDGET, EXP_BUDGET, MAX_PRODUCTS, EigenResult, Progress,
+                                   confirm_leftmost, dense_eigen, dense_matrix, hessian_extremes,
+                                   leftmost_eigenvalues, top_eigenvalues)
 from neural.game import NeuralGame
 from neural.operators import hessian_operator, spectrum_operator
 
@@ -217,10 +217,11 @@ def _dense_spectrum(op, game: NeuralGame, k: int, top_k: int, zero_tol: float,
     return _Spectrum(top, leftmost, stable, certificate, tuple(players), tuple(notes))
 
 
-def _krylov_player(game: NeuralGame, name: str, omega, zero_tol: float,
+def _krylov_player(game: NeuralGame, name: str, omega, zero_tol: float, max_products: int,
                    progress) -> PlayerCurvature:
     """Lanczos extremes of a player's Hessian: a returned eigenvalue below ``-margin`` proves a
-    negative one (symmetric: an eigenvalue lies within the residual); "minimum" is indicative."""
+    negative one (symmetric: an eigenvalue lies within the residual); "minimum" is indicative;
+    "undecided" where a solve converged nothing within ``max_products`` products."""
     op = hessian_operator(game, name, omega)
 
     def margin_of(pair):
@@ -229,11 +230,17 @@ def _krylov_player(game: NeuralGame, name: str, omega, zero_tol: float,
         return max(smallest.residuals[0], largest.residuals[0], zero_tol * max(abs(low), abs(high)))
 
     def clear(pair):
+        if not (pair[0].eigenvalues and pair[1].eigenvalues):
+            return True  # nothing converged within the budget: a tighter solve fares no better
         low, high, margin = pair[1].eigenvalues[0].real, pair[0].eigenvalues[0].real, margin_of(pair)
         return abs(low) > CLEAR * margin and (low > 0 or abs(high) > CLEAR * margin)
 
     largest, smallest = _screened(lambda tol: hessian_extremes(
-        op, tol=tol, dense_below=0, progress=progress), clear)
+        op, tol=tol, dense_below=0, max_products=max_products, dense_fallback=0,
+        progress=progress), clear)
+    if not (largest.eigenvalues and smallest.eigenvalues):
+        return PlayerCurvature(name, math.nan, math.nan, math.nan, "undecided", False, not_certified(
+            f"undecided: a Lanczos solve converged no eigenpair within {max_products} products"))
     low, high = smallest.eigenvalues[0].real, largest.eigenvalues[0].real
     residual = max(smallest.residuals[0], largest.residuals[0])
     margin = margin_of((largest, smallest))
@@ -247,29 +254,40 @@ def _krylov_player(game: NeuralGame, name: str, omega, zero_tol: float,
 
 
 def _krylov_spectrum(op, game: NeuralGame, omega, k: int, top_k: int, zero_tol: float,
-                     exp_budget: int, progress: Progress | None) -> _Spectrum:
-    """Krylov verdicts, at most indicative (module docstring)."""
+                     exp_budget: int, max_products: int, progress: Progress | None) -> _Spectrum:
+    """Krylov verdicts, at most indicative (module docstring); each ARPACK solve stops after
+    ``max_products`` products, and a stability verdict it could not reach is undecided."""
     top = top_eigenvalues(op, k=top_k, which="LM", tol=SCREEN_TOL, dense_below=0,
-                          progress=progress)
-    radius = max((abs(l) for l in top.eigenvalues), default=0.0)
+                          max_products=max_products, dense_fallback=0, progress=progress)
+    # a top solve that did not converge may have missed the largest modulus: estimate it anew
+    radius = max((abs(l) for l in top.eigenvalues), default=0.0) if top.converged else None
 
     def margin_of(result):
-        return max(result.residuals[0], zero_tol * radius)
+        return max(result.residuals[0], zero_tol * (radius or 0.0))
 
     leftmost = _screened(
         lambda tol: leftmost_eigenvalues(op, k=k, radius=radius, tol=tol, dense_below=0,
-                                         exp_budget=0, progress=progress),
-        lambda r: r.converged and abs(r.eigenvalues[0].real) > CLEAR * margin_of(r))
-    if not leftmost.eigenvalues:
+                                         exp_budget=0, max_products=max_products,
+                                         dense_fallback=0, progress=progress),
+        lambda r: r.budget_spent or (r.converged and abs(r.eigenvalues[0].real) > CLEAR * margin_of(r)))
+    if not leftmost.eigenvalues and not leftmost.budget_spent:
         raise OptionError("the leftmost eigen-solve converged no eigenpair; LSSP cannot be decided here")
     notes = []
-    if _sign(leftmost.eigenvalues[0].real, margin_of(leftmost)) > 0 and radius > 0:
+    if radius is None:
+        radius = max((abs(l) for l in top.eigenvalues + leftmost.eigenvalues), default=0.0)
+    if (leftmost.eigenvalues and not leftmost.budget_spent and radius > 0
+            and _sign(leftmost.eigenvalues[0].real, margin_of(leftmost)) > 0):
         leftmost = confirm_leftmost(op, leftmost, radius, None, exp_budget, progress)
     op.release()
-    left = leftmost.eigenvalues[0]
-    margin = margin_of(leftmost)
+    left = leftmost.eigenvalues[0] if leftmost.eigenvalues else complex("nan")
+    margin = margin_of(leftmost) if leftmost.eigenvalues else math.nan
     sign = _sign(left.real, margin)
-    if sign < 0:
+    if not leftmost.eigenvalues or (leftmost.budget_spent and sign >= 0):
+        stable = None
+        reason = (f"undecided: the leftmost eigen-solve stopped at its product budget of "
+                  f"{max_products} ({len(leftmost.eigenvalues)} of {k} eigenvalues converged); "
+                  "an eigenvalue further left is not ruled out")
+    elif sign < 0:
         stable, reason = False, ("a Krylov eigenpair with a small residual: for a non-normal J it "
                                  "may be a pseudo-eigenvalue (of a nearby matrix)")
     elif sign == 0:
@@ -291,7 +309,7 @@ def _krylov_spectrum(op, game: NeuralGame, omega, k: int, top_k: int, zero_tol: 
         notes.append(f"stability not certified ({reason})")
     if not leftmost.converged:
         notes.append("the leftmost solve did not fully converge")
-    players = tuple(_krylov_player(game, name, omega, zero_tol, progress)
+    players = tuple(_krylov_player(game, name, omega, zero_tol, max_products, progress)
                     for name in game.player_names)
     return _Spectrum(top, leftmost, stable, certificate, players, tuple(notes))
 
@@ -299,11 +317,13 @@ def _krylov_spectrum(op, game: NeuralGame, omega, k: int, top_k: int, zero_tol: 
 def classify_state(game: NeuralGame, omega: torch.Tensor | None = None, *, k: int = 2,
                    top_k: int = 6, grad_tol: float = 1e-6, zero_tol: float | None = None,
                    dense_budget: int = DENSE_BUDGET, exp_budget: int = EXP_BUDGET,
+                   max_products: int = MAX_PRODUCTS,
                    progress: Progress | None = None) -> NeuralClassification:
     """Classify the state ``omega`` (default: the game's) of ``game`` (module docstring):
     ``top_k`` eigenvalues by magnitude, ``k`` leftmost ones (k=2 covers a complex pair), each
     player's Hessian extremes. Dense (with proofs) up to ``dense_budget`` parameters; beyond,
-    Krylov solves with an exponential confirmation of at most ``exp_budget`` products."""
+    Krylov solves of at most ``max_products`` products each (what one could not decide is
+    undecided) with an exponential confirmation of at most ``exp_budget`` products."""
     if not grad_tol >= 0:
         raise OptionError(f"--grad-tol must be non-negative, got {grad_tol}")
     omega = game.omega() if omega is None else omega
@@ -315,7 +335,8 @@ def classify_state(game: NeuralGame, omega: torch.Tensor | None = None, *, k: in
         spectrum = _dense_spectrum(op, game, k, top_k, zero_tol, progress)
         op.release()
     else:
-        spectrum = _krylov_spectrum(op, game, omega, k, top_k, zero_tol, exp_budget, progress)
+        spectrum = _krylov_spectrum(op, game, omega, k, top_k, zero_tol, exp_budget,
+                                    max_products, progress)
     notes = list(spectrum.notes)
     stable, players = spectrum.stable, spectrum.players
     stability_certified = spectrum.certificate.verdict is not None
@@ -337,7 +358,7 @@ def classify_state(game: NeuralGame, omega: torch.Tensor | None = None, *, k: in
     top, leftmost = spectrum.top, spectrum.leftmost
     radius = max((abs(l) for l in top.eigenvalues), default=0.0)
     eigenvalues = list(top.eigenvalues) + list(leftmost.eigenvalues)
-    max_imag = max(abs(l.imag) for l in eigenvalues)
+    max_imag = max((abs(l.imag) for l in eigenvalues), default=math.nan)
     axis = zero_tol * max(radius, 1e-300)
     ratios = [math.inf if abs(l.real) <= axis else abs(l.imag / l.real)
               for l in eigenvalues if abs(l.imag) > axis]

@@ -30,6 +30,12 @@ residual proves nothing about A's own eigenvalues (a pseudo-eigenvalue): proofs 
 (LAPACK). Non-convergence returns the converged pairs, ``converged=False`` and a warning, never
 a silent wrong answer.
 
+Every ARPACK solve ends: it runs scipy's own reverse-communication loop (``_arpack``, the loop of
+``eigs``/``eigsh``, on scipy's ARPACK parameter classes), which reports the pairs converged so
+far through ``progress`` and stops at a product budget (``max_products``) with what converged
+(``budget_spent``); where the operator is small enough (``dense_fallback`` rows), the dense
+solve replaces a solve that ran out.
+
 Determinism: every ARPACK solve starts from the seeded vector ``start_vector(n)`` and draws its
 restart vectors from a generator seeded with ``SEED`` (``rng=``; scipy >= 1.17, whose ARPACK takes
 them from Python), so that a solve is a function of the operator alone (same answer in any
@@ -37,14 +43,17 @@ process and call order). The seed is recorded in the result.
 """
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse.linalg as spla
 import torch
+from scipy.sparse.linalg._eigen.arpack.arpack import (_SymmetricArpackParams,
+                                                       _UnsymmetricArpackParams)
 
 from gametheory.display import latex
 from gametheory.errors import GameError, OptionError
@@ -58,7 +67,9 @@ _ORDER = {
     "LA": lambda lam: -lam.real,
     "SA": lambda lam: lam.real,
 }
-Progress = Callable[[int], None]  # called with the number of operator products just done
+Progress = Callable[..., None]
+"""``progress(n)`` after n operator products; a callback with a ``status`` keyword also gets
+``progress(0, status=text)`` when a solve's state changes (pairs converged, budget reached)."""
 DENSE_BELOW = 512
 """Operators up to this size are solved densely: n products plus LAPACK cost less than a Krylov
 solve that may need several times n products on clustered spectra (measured: 992 Lanczos
@@ -72,6 +83,10 @@ SEED = 0
 """Seed of every ARPACK start vector and of ARPACK's restart generator."""
 EXP_BUDGET = 10_000
 """Default product budget of the exponential leftmost solve (``ExponentialOperator``)."""
+MAX_PRODUCTS = 20_000
+"""Default product budget of one ARPACK solve: past it the solve ends its current iteration and
+returns what converged (ARPACK's own limit, 10 n restarts, can mean hours on a spectrum without
+gaps, such as many eigenvalues of one modulus)."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,8 @@ class EigenResult:
     seed: int | None = None  # ARPACK's start-vector seed (None: dense, no random start)
     transform: str = ""  # the spectral transformation the eigenvalues were found on, if any
     resolution: float | None = None  # real-part gap the leftmost solve resolves (exp: 1/t)
+    max_products: int | None = None  # the product budget of each ARPACK solve (None: dense)
+    budget_spent: bool = False  # an ARPACK solve stopped at max_products (then maybe dense)
 
     @property
     def max_residual(self) -> float:
@@ -109,6 +126,8 @@ class EigenResult:
             "seed": self.seed,
             "transform": self.transform,
             "resolution": self.resolution,
+            "max_products": self.max_products,
+            "budget_spent": self.budget_spent,
         }
 
     def _repr_latex_(self) -> str | None:
@@ -200,11 +219,51 @@ def _dense(op: GameOperator, k: int, which: str, progress: Progress | None) -> E
     return dense_eigen(matrix, k, which, op.symmetric, op.products - first)
 
 
+def _status(progress: Progress | None) -> Callable[[str], None]:
+    """``text -> progress(0, status=text)`` where ``progress`` takes a status, else a no-op."""
+    try:
+        takes = progress is not None and "status" in inspect.signature(progress).parameters
+    except (TypeError, ValueError):  # a callable without a signature: products only
+        takes = False
+    return (lambda text: progress(0, status=text)) if takes else (lambda text: None)
+
+
+def _arpack(linop: spla.LinearOperator, k: int, which: str, symmetric: bool, tol: float,
+            ncv: int | None, maxiter: int | None, spent: Callable[[], bool],
+            status: Callable[[str], None]) -> tuple[np.ndarray, np.ndarray, bool, bool]:
+    """scipy's ARPACK loop (what ``eigs``/``eigsh`` run, same arguments and seeding), driven
+    here so that a solve can be watched and bounded: each change in the number of converged
+    pairs goes to ``status``, and once ``spent()`` holds ARPACK finishes its current restart
+    iteration and stops with the converged pairs (at most ``ncv`` products past the budget).
+    Returns (eigenvalues, eigenvectors, converged, budget_spent); raises ``ArpackError``."""
+    n = linop.shape[0]
+    kind = _SymmetricArpackParams if symmetric else _UnsymmetricArpackParams
+    seeding = _arpack_seeding(n)
+    params = kind(n, k, "d", linop.matvec, 1, None, None, None, ncv, seeding["v0"], maxiter,
+                  which, tol, seeding["rng"])
+    state, seen, stopping = params.arpack_dict, 0, False
+    try:
+        while not params.converged:
+            params.iterate()
+            if state["nconv"] != seen:
+                seen = state["nconv"]
+                status(f"{min(seen, k)} of {k} pairs converged")
+            if not stopping and spent():
+                stopping = True
+                state["maxiter"] = max(0, state["aup2_iter"] - 1)  # this iteration is the last
+                status(f"product budget reached, {min(seen, k)} of {k} pairs converged")
+    except spla.ArpackNoConvergence as error:
+        return np.asarray(error.eigenvalues), np.asarray(error.eigenvectors), False, stopping
+    lam, vec = params.extract(True)
+    return lam, vec, True, False
+
+
 def _krylov(op: GameOperator, k: int, which: str, tol: float | None, ncv: int | None,
             maxiter: int | None, progress: Progress | None, shift: float = 0.0,
-            first: int | None = None) -> EigenResult:
+            first: int | None = None, max_products: int = MAX_PRODUCTS) -> EigenResult:
     """ARPACK on ``B = op - shift I``; eigenvalues reported for ``op`` with their residuals.
-    ``products`` counts the operator products since ``first`` (default: this call's start)."""
+    ``products`` counts the operator products since ``first`` (default: this call's start);
+    the solve stops after about ``max_products`` of its own (``_arpack``)."""
     first = op.products if first is None else first
     target = ShiftedOperator(op, shift) if shift else op
     n = op.shape[0]
@@ -216,30 +275,32 @@ def _krylov(op: GameOperator, k: int, which: str, tol: float | None, ncv: int | 
     k_eff = min(k, n - 2)
     if k_eff < k:
         notes.append(f"only {k_eff} eigenvalues can be computed by ARPACK for size {n}")
-    seeding = _arpack_seeding(n)
+    start = op.products
     try:
-        if symmetric:
-            lam, vec = spla.eigsh(linop, k=k_eff, which=arpack_which, tol=tol, ncv=ncv,
-                                  maxiter=maxiter, **seeding)
-        else:
-            lam, vec = spla.eigs(linop, k=k_eff, which=arpack_which, tol=tol, ncv=ncv,
-                                 maxiter=maxiter, **seeding)
-        converged = True
-    except spla.ArpackNoConvergence as error:
-        lam, vec = error.eigenvalues, error.eigenvectors
-        converged = False
-        message = (f"ARPACK ({which}) did not converge: {len(lam)} of {k_eff} eigenvalues "
-                   "converged; returning those")
-        notes.append(message)
-        warnings.warn(message, RuntimeWarning, stacklevel=3)
+        lam, vec, converged, spent = _arpack(
+            linop, k_eff, arpack_which, symmetric, tol, ncv, maxiter,
+            lambda: op.products - start >= max_products, _status(progress))
     except spla.ArpackError as error:  # e.g. -9: the (shifted) operator annihilated the start
         raise EigenSolveError(f"ARPACK ({which}) failed on this operator: {error}") from None
+    if spent:
+        message = (f"ARPACK ({which}) stopped at its product budget of {max_products}: "
+                   f"{len(lam)} of {k_eff} eigenvalues converged; returning those")
+    elif not converged:
+        message = (f"ARPACK ({which}) did not converge: {len(lam)} of {k_eff} eigenvalues "
+                   "converged; returning those")
+    if spent or not converged:
+        notes.append(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
     lam = np.asarray(lam) + shift
     lam, vec = _select(lam, np.asarray(vec), which, k_eff)
+    before = op.products
     res = residuals(op, lam, vec)
+    if progress:
+        progress(op.products - before)
     return EigenResult(which, k, tuple(complex(l) for l in lam), tuple(float(r) for r in res),
                        converged and len(lam) >= k_eff, "lanczos" if symmetric else "arpack",
-                       op.products - first, shift, tuple(notes), SEED)
+                       op.products - first, shift, tuple(notes), SEED,
+                       max_products=max_products, budget_spent=spent)
 
 
 class _Counting(spla.LinearOperator):
@@ -260,50 +321,77 @@ class _Counting(spla.LinearOperator):
         return out
 
 
+def _or_dense(op: GameOperator, result: EigenResult, k: int, which: str, fallback: int,
+              progress: Progress | None) -> EigenResult:
+    """``result``; or, where its ARPACK solve stopped at the product budget and the operator has
+    at most ``fallback`` rows, the dense solve (every eigenvalue; products of both counted)."""
+    if not result.budget_spent or op.shape[0] > fallback:
+        return result
+    dense = _dense(op, k, which, progress)
+    note = (f"the Krylov solve stopped at its product budget of {result.max_products} "
+            f"({len(result.eigenvalues)} of {k} eigenvalues converged); solved densely instead")
+    return replace(dense, products=result.products + dense.products, notes=(note,),
+                   max_products=result.max_products, budget_spent=True)
+
+
 def top_eigenvalues(op: GameOperator, k: int = 20, which: str = "LM", *,
                     tol: float | None = None, ncv: int | None = None,
                     maxiter: int | None = None, dense_below: int | None = None,
-                    exp_budget: int = EXP_BUDGET, progress: Progress | None = None) -> EigenResult:
+                    exp_budget: int = EXP_BUDGET, max_products: int = MAX_PRODUCTS,
+                    dense_fallback: int = DENSE_BUDGET,
+                    progress: Progress | None = None) -> EigenResult:
     """The k eigenvalues of largest magnitude (``LM``) or imaginary part (``LI``), or the k
     leftmost (``SR``, via ``leftmost_eigenvalues``, with ``exp_budget``). ``dense_below``
-    defaults to ``DENSE_BELOW`` (LM, LI) or ``DENSE_BUDGET`` (SR)."""
+    defaults to ``DENSE_BELOW`` (LM, LI) or ``DENSE_BUDGET`` (SR). An ARPACK solve stops after
+    ``max_products`` products with what converged (``budget_spent``), or is replaced by the
+    dense solve where the operator has at most ``dense_fallback`` rows."""
     _check_k(op, k)
     if which not in WHICH:
         raise OptionError(f"which must be one of {', '.join(WHICH)}, got {which!r}")
     if which == "LI" and op.symmetric:
         raise OptionError("a symmetric operator (a player's Hessian) has real eigenvalues: "
                           "use LM or SR")
+    if max_products < 1:
+        raise OptionError(f"max_products must be at least 1, got {max_products}")
     if which == "SR":
         return leftmost_eigenvalues(op, k, tol=tol, ncv=ncv, maxiter=maxiter, progress=progress,
                                     dense_below=DENSE_BUDGET if dense_below is None else dense_below,
-                                    exp_budget=exp_budget)
+                                    exp_budget=exp_budget, max_products=max_products,
+                                    dense_fallback=dense_fallback)
     if op.shape[0] <= max(DENSE_BELOW if dense_below is None else dense_below, k + 2):
         return _dense(op, k, which, progress)
-    return _krylov(op, k, which, tol, ncv, maxiter, progress)
-
-
-def spectral_radius(op: GameOperator, progress: Progress | None = None) -> float:
-    """A loose estimate (relative 1e-3) of ``max |l|``: the shift for the leftmost solve."""
-    result = _krylov(op, 1, "LM", 1e-3, None, None, progress)
-    return abs(result.eigenvalues[0]) if result.eigenvalues else 0.0
+    result = _krylov(op, k, which, tol, ncv, maxiter, progress, max_products=max_products)
+    return _or_dense(op, result, k, which, dense_fallback, progress)
 
 
 def leftmost_eigenvalues(op: GameOperator, k: int = 6, *, radius: float | None = None,
                          tol: float | None = None, ncv: int | None = None,
                          maxiter: int | None = None, dense_below: int = DENSE_BUDGET,
-                         exp_budget: int = EXP_BUDGET,
+                         exp_budget: int = EXP_BUDGET, max_products: int = MAX_PRODUCTS,
+                         dense_fallback: int = DENSE_BUDGET,
                          progress: Progress | None = None) -> EigenResult:
     """The k eigenvalues of smallest real part (module docstring): dense up to ``dense_below``;
     else a shifted ARPACK solve, confirmed on ``exp(-t (A - s I))`` within ``exp_budget``
     products (0, or a symmetric A: no confirmation; the result then has no ``resolution``).
-    ``radius``: a known spectral radius (e.g. from a top-k solve) saves its estimate."""
+    ``radius``: a known spectral radius (e.g. from a top-k solve) saves its estimate (a loose
+    ARPACK solve, relative 1e-3). ``max_products`` and ``dense_fallback`` bound each ARPACK
+    solve as in ``top_eigenvalues``; a radius estimate that converged nothing ends the solve."""
     _check_k(op, k)
     if op.shape[0] <= max(dense_below, k + 2):
         return _dense(op, k, "SR", progress)
     first = op.products
-    radius = spectral_radius(op, progress) if radius is None else radius
+    if radius is None:
+        estimate = _krylov(op, 1, "LM", 1e-3, None, None, progress, max_products=max_products)
+        if not estimate.eigenvalues:
+            note = "the spectral-radius estimate converged nothing: no shift for the leftmost solve"
+            empty = replace(estimate, which="SR", k=k, residuals=(), converged=False,
+                            products=op.products - first, notes=estimate.notes + (note,))
+            return _or_dense(op, empty, k, "SR", dense_fallback, progress)
+        radius = abs(estimate.eigenvalues[0])
     shift = radius * 1.01 if radius > 0 else 1.0
-    shifted = _krylov(op, k, "SR", tol, ncv, maxiter, progress, shift, first)
+    shifted = _krylov(op, k, "SR", tol, ncv, maxiter, progress, shift, first, max_products)
+    if shifted.budget_spent:
+        return _or_dense(op, shifted, k, "SR", dense_fallback, progress)
     if exp_budget <= 0 or op.symmetric or not shifted.eigenvalues or radius <= 0:
         return shifted  # a symmetric spectrum is real: no rotation to hide behind
     return confirm_leftmost(op, shifted, radius, tol, exp_budget, progress)
@@ -347,17 +435,19 @@ def confirm_leftmost(op: GameOperator, shifted: EigenResult, radius: float, tol:
     k_eff = min(k, n - 2)
     notes = list(shifted.notes)
     try:
-        _, vec = spla.eigs(linop, k=k_eff, which="LM", tol=default_tol(op) if tol is None else tol,
-                           **_arpack_seeding(n))
-        converged = True
-    except spla.ArpackNoConvergence as error:
-        vec, converged = error.eigenvectors, False
-        notes.append("the exponential leftmost solve did not converge")
+        _, vec, converged, _ = _arpack(linop, k_eff, "LM", False,
+                                       default_tol(op) if tol is None else tol, None, None,
+                                       lambda: False, _status(progress))
+        if not converged:
+            notes.append("the exponential leftmost solve did not converge")
     except _BudgetSpent:
         vec, converged = np.zeros((n, 0)), False
         notes.append(f"the exponential leftmost solve ran out of its budget of {budget} products "
                      f"(t = {t:.3g}): real parts closer than ~{1 / t:.2g} are not separated")
+    before = op.products
     lam, res = rayleigh_pairs(op, np.asarray(vec))
+    if progress:
+        progress(op.products - before)
     lam = np.concatenate([np.array(shifted.eigenvalues, dtype=complex), lam])
     res = np.concatenate([np.array(shifted.residuals), res])
     keep = _distinct(lam, res)
@@ -392,22 +482,40 @@ def rayleigh_pairs(op: GameOperator, vectors: np.ndarray) -> tuple[np.ndarray, n
 
 
 def hessian_extremes(op: GameOperator, k: int = 1, *, tol: float | None = None,
-                     dense_below: int = DENSE_BELOW, progress: Progress | None = None
+                     dense_below: int = DENSE_BELOW, max_products: int = MAX_PRODUCTS,
+                     dense_fallback: int = DENSE_BUDGET, progress: Progress | None = None
                      ) -> tuple[EigenResult, EigenResult]:
     """Largest and smallest algebraic eigenvalues of a symmetric operator (a player's Hessian).
     The smallest uses the shift ``sigma`` just past the largest, so the wanted end of
-    ``A - sigma I`` is the one farthest from the origin (and ``A = c I`` does not make it 0)."""
+    ``A - sigma I`` is the one farthest from the origin (and ``A = c I`` does not make it 0).
+    Each Lanczos solve stops after ``max_products`` products; where one did and the operator
+    has at most ``dense_fallback`` rows, both ends come from the dense matrix instead."""
     _check_k(op, k)
     if not op.symmetric:
         raise OptionError("hessian_extremes needs a symmetric operator")
     if op.shape[0] <= max(dense_below, k + 2):
-        first = op.products
-        matrix = dense_matrix(op, progress)  # once for both ends
-        system = np.linalg.eigh((matrix + matrix.T) / 2)
-        return (dense_eigen(matrix, k, "LA", True, op.products - first, system),
-                dense_eigen(matrix, k, "SA", True, 0, system))
-    largest = _krylov(op, k, "LA", tol, None, None, progress)
+        return _dense_extremes(op, k, progress)
+    first = op.products
+    largest = _krylov(op, k, "LA", tol, None, None, progress, max_products=max_products)
     top = max((l.real for l in largest.eigenvalues), default=0.0)
     shift = top + 0.01 * abs(top) if top else 1.0  # past the top: A - shift I is never 0
-    smallest = _krylov(op, k, "SA", tol, None, None, progress, shift=shift)
+    smallest = _krylov(op, k, "SA", tol, None, None, progress, shift=shift,
+                       max_products=max_products)
+    if (largest.budget_spent or smallest.budget_spent) and op.shape[0] <= dense_fallback:
+        note = (f"a Lanczos solve stopped at its product budget of {max_products}; "
+                "solved densely instead")
+        krylov = op.products - first
+        high, low = _dense_extremes(op, k, progress)
+        spent = {"notes": (note,), "max_products": max_products, "budget_spent": True}
+        return (replace(high, products=krylov + high.products, **spent), replace(low, **spent))
     return largest, smallest
+
+
+def _dense_extremes(op: GameOperator, k: int, progress: Progress | None
+                    ) -> tuple[EigenResult, EigenResult]:
+    """Both ends of a symmetric operator's spectrum from one dense matrix (n products)."""
+    first = op.products
+    matrix = dense_matrix(op, progress)
+    system = np.linalg.eigh((matrix + matrix.T) / 2)
+    return (dense_eigen(matrix, k, "LA", True, op.products - first, system),
+            dense_eigen(matrix, k, "SA", True, 0, system))

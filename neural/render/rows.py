@@ -49,14 +49,15 @@ def classification_rows(report: NeuralClassification, mark=_plain) -> list[tuple
     left = report.leftmost_eigenvalue
     rows = [("gradient norm ||v||", mark(f"{report.grad_norm:.3e} (stationary: ", "") + stationary
              + mark(f", tol {report.grad_tol:.1e})", "")),
-            ("leftmost eigenvalue of J", mark(f"{complex_text(left)} (residual {report.leftmost.residuals[0]:.2e}, "
+            ("leftmost eigenvalue of J", mark(f"{complex_text(left)} (residual "
+                                              f"{report.leftmost.residuals[0] if report.leftmost.residuals else math.nan:.2e}, "
                                               f"{report.leftmost.method})", "")),
             ("linearisation", _verdict(report.stable_linearisation, report.stability_certified, "stable",
                                        "unstable", mark)),
             ("stability certificate", mark(_certificate(report.certificate), "")),
             ("LSSP", _verdict(report.lssp, report.lssp_certified, "yes", "no", mark))]
     for p in report.players:
-        colour = {"minimum": "green", "marginal": "yellow"}.get(p.verdict, "red")
+        colour = {"minimum": "green", "marginal": "yellow", "undecided": "yellow"}.get(p.verdict, "red")
         rows.append((f"player {p.name} Hessian",
                      mark(p.verdict, colour)
                      + mark(f" ({'certified' if p.certified else 'indicative'}): eigenvalues in "

@@ -17,10 +17,11 @@ from neural.render.rows import classification_rows, complex_text, rich_markup
 
 @contextlib.contextmanager
 def progress_bar(description: str, console, total: int | None = None):
-    """A transient rich progress bar on ``console`` (stderr); yields ``advance(n)``. Nothing is
-    drawn when the console is not a terminal (pipes and files stay clean)."""
+    """A transient rich progress bar on ``console`` (stderr); yields ``advance(n, status=None)``
+    (a status, e.g. an eigen-solve's pairs converged, is shown after the description). Nothing
+    is drawn when the console is not a terminal (pipes and files stay clean)."""
     if not console.is_terminal:
-        yield lambda n: None
+        yield lambda n, status=None: None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -28,8 +29,10 @@ def progress_bar(description: str, console, total: int | None = None):
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(escape(description), total=total)
 
-        def advance(n: int) -> None:
+        def advance(n: int, status: str | None = None) -> None:
             progress.advance(task, n)
+            if status:
+                progress.update(task, description=escape(f"{description}, {status}"))
 
         yield advance
 
