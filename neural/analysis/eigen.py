@@ -30,11 +30,10 @@ residual proves nothing about A's own eigenvalues (a pseudo-eigenvalue): proofs 
 (LAPACK). Non-convergence returns the converged pairs, ``converged=False`` and a warning, never
 a silent wrong answer.
 
-Every ARPACK solve ends: it runs scipy's own reverse-communication loop (``_arpack``, the loop of
-``eigs``/``eigsh``, on scipy's ARPACK parameter classes), which reports the pairs converged so
-far through ``progress`` and stops at a product budget (``max_products``) with what converged
-(``budget_spent``); where the operator is small enough (``dense_fallback`` rows), the dense
-solve replaces a solve that ran out.
+Every ARPACK solve ends: its restart count is capped so that it stops at about a product budget
+(``max_products``; ``_arpack``) with the pairs that converged (``budget_spent``), products and
+the pairs converged are reported through ``progress``, and where the operator is small enough
+(``dense_fallback`` rows), the dense solve replaces a solve that ran out.
 
 Determinism: every ARPACK solve starts from the seeded vector ``start_vector(n)`` and draws its
 restart vectors from a generator seeded with ``SEED`` (``rng=``; scipy >= 1.17, whose ARPACK takes
@@ -52,8 +51,6 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import scipy.sparse.linalg as spla
 import torch
-from scipy.sparse.linalg._eigen.arpack.arpack import (_SymmetricArpackParams,
-                                                       _UnsymmetricArpackParams)
 
 from gametheory.display import latex
 from gametheory.errors import GameError, OptionError
@@ -229,32 +226,29 @@ def _status(progress: Progress | None) -> Callable[[str], None]:
 
 
 def _arpack(linop: spla.LinearOperator, k: int, which: str, symmetric: bool, tol: float,
-            ncv: int | None, maxiter: int | None, spent: Callable[[], bool],
+            ncv: int | None, maxiter: int | None, max_products: int | None,
             status: Callable[[str], None]) -> tuple[np.ndarray, np.ndarray, bool, bool]:
-    """scipy's ARPACK loop (what ``eigs``/``eigsh`` run, same arguments and seeding), driven
-    here so that a solve can be watched and bounded: each change in the number of converged
-    pairs goes to ``status``, and once ``spent()`` holds ARPACK finishes its current restart
-    iteration and stops with the converged pairs (at most ``ncv`` products past the budget).
-    Returns (eigenvalues, eigenvectors, converged, budget_spent); raises ``ArpackError``."""
+    """scipy's ``eigs``/``eigsh`` (seeded), bounded by a product budget: a solve takes ``ncv``
+    products to start and at most ``ncv - k`` per implicit restart, so capping ARPACK's restart
+    count ``maxiter`` caps its products at about ``max_products`` (at most ``ncv`` past it).
+    Returns (eigenvalues, eigenvectors, converged, budget_spent): on a budget or ``maxiter``
+    stop, the pairs that converged. Raises ``ArpackError``."""
     n = linop.shape[0]
-    kind = _SymmetricArpackParams if symmetric else _UnsymmetricArpackParams
-    seeding = _arpack_seeding(n)
-    params = kind(n, k, "d", linop.matvec, 1, None, None, None, ncv, seeding["v0"], maxiter,
-                  which, tol, seeding["rng"])
-    state, seen, stopping = params.arpack_dict, 0, False
+    limit = n * 10 if maxiter is None else maxiter  # scipy's default maxiter
+    cap = limit
+    if max_products is not None:
+        basis = ncv if ncv is not None else min(n, max(2 * k + 1, 20))  # scipy's default ncv
+        cap = min(limit, max(1, (max_products - basis) // max(1, basis - k) + 1))
+    solver = spla.eigsh if symmetric else spla.eigs
     try:
-        while not params.converged:
-            params.iterate()
-            if state["nconv"] != seen:
-                seen = state["nconv"]
-                status(f"{min(seen, k)} of {k} pairs converged")
-            if not stopping and spent():
-                stopping = True
-                state["maxiter"] = max(0, state["aup2_iter"] - 1)  # this iteration is the last
-                status(f"product budget reached, {min(seen, k)} of {k} pairs converged")
+        lam, vec = solver(linop, k=k, which=which, tol=tol, ncv=ncv, maxiter=cap, **_arpack_seeding(n))
     except spla.ArpackNoConvergence as error:
-        return np.asarray(error.eigenvalues), np.asarray(error.eigenvectors), False, stopping
-    lam, vec = params.extract(True)
+        spent = cap < limit
+        found = len(error.eigenvalues)
+        status(f"product budget reached, {found} of {k} pairs converged" if spent
+               else f"stopped after {cap} restarts, {found} of {k} pairs converged")
+        return np.asarray(error.eigenvalues), np.asarray(error.eigenvectors), False, spent
+    status(f"{k} of {k} pairs converged")
     return lam, vec, True, False
 
 
@@ -275,11 +269,9 @@ def _krylov(op: GameOperator, k: int, which: str, tol: float | None, ncv: int | 
     k_eff = min(k, n - 2)
     if k_eff < k:
         notes.append(f"only {k_eff} eigenvalues can be computed by ARPACK for size {n}")
-    start = op.products
     try:
-        lam, vec, converged, spent = _arpack(
-            linop, k_eff, arpack_which, symmetric, tol, ncv, maxiter,
-            lambda: op.products - start >= max_products, _status(progress))
+        lam, vec, converged, spent = _arpack(linop, k_eff, arpack_which, symmetric, tol, ncv, maxiter,
+                                             max_products, _status(progress))
     except spla.ArpackError as error:  # e.g. -9: the (shifted) operator annihilated the start
         raise EigenSolveError(f"ARPACK ({which}) failed on this operator: {error}") from None
     if spent:
@@ -436,8 +428,8 @@ def confirm_leftmost(op: GameOperator, shifted: EigenResult, radius: float, tol:
     notes = list(shifted.notes)
     try:
         _, vec, converged, _ = _arpack(linop, k_eff, "LM", False,
-                                       default_tol(op) if tol is None else tol, None, None,
-                                       lambda: False, _status(progress))
+                                       default_tol(op) if tol is None else tol, None, None, None,
+                                       _status(progress))
         if not converged:
             notes.append("the exponential leftmost solve did not converge")
     except _BudgetSpent:
