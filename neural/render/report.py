@@ -193,7 +193,8 @@ def write_analysis(report: AnalysisReport, out_dir: str | Path,
                    out / "hessians.png")
     files = FILES
     if report.timeline is not None:
-        timeline_figure(report.timeline, f"Landscape over training, at the {report.at} point of each checkpoint", out / TIMELINE_FILE)
+        timeline_figure(report.timeline, f"Landscape over training, at the {report.at} point of each "
+                        "checkpoint", out / TIMELINE_FILE)
         files = FILES + (TIMELINE_FILE,)
     timings["figures"] = time.perf_counter() - started
     if progress:
