@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from neural.analysis.classify import classify_state
-from neural.analysis.timeline import tracked_checkpoints
+from neural.analysis.timeline import Timeline, TimelineRow, tracked_checkpoints
 from neural.targets import resolve_target
 from neural.training.checkpoint import list_checkpoints
 from support.cli_checks import assert_one_line_error, run
@@ -35,6 +35,16 @@ def test_tracked_checkpoints_are_the_multiples_and_both_ends():
     assert [i for i, _ in tracked_checkpoints(found, 10)] == [5, 10, 20, 25]
     assert [i for i, _ in tracked_checkpoints(found, 1)] == [5, 10, 15, 20, 25]
     assert [i for i, _ in tracked_checkpoints(found, 100)] == [5, 25]
+
+
+def test_stable_from_is_where_the_leftmost_real_part_stays_positive():
+    def timeline(*reals):
+        return Timeline(10, tuple(TimelineRow(10 * j, 1.0, complex(re, 1.0), 0.1, 2.0, {"G": -1.0})
+                                  for j, re in enumerate(reals)))
+
+    assert timeline(-1.0, 0.5, -0.2, 0.3, 0.4).stable_from == 30
+    assert timeline(0.5, 0.6).stable_from == 0
+    assert timeline(0.5, 0.05).stable_from is None  # within the residual at the end
 
 
 def test_timeline_rows_are_classify_state_at_the_tracked_checkpoints(eg_run, analysis):

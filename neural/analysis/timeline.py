@@ -1,12 +1,13 @@
 """The landscape over training: ``classify_state`` at every K-th checkpoint of a run.
 
 Tracked are the checkpoints whose iteration is a multiple of K, and always the first and the
-last one. Each is analysed at the point ``at`` (``neural.targets``) and classified as
-``neural classify`` would (same solvers, same budgets); a row keeps the gradient norm ``||v||``,
+last one. Each is analysed at the point ``at`` (``neural.targets``) and classified by
+``classify_state`` with the options of the end point's classification (same solvers, same
+budgets); a row keeps the gradient norm ``||v||``,
 the leftmost eigenvalue of J with its residual, the largest ``|Im l / Re l|`` over the computed
 eigenvalues of J, and each player's smallest Hessian eigenvalue. Re of the leftmost eigenvalue
 turning positive marks where the linearisation becomes stable (an LSSP once ``v = 0``); a
-player's negative smallest eigenvalue marks a saddle of its own loss.
+player's negative smallest eigenvalue: not a minimum of its own loss (the generator's saddle).
 """
 from __future__ import annotations
 
@@ -70,6 +71,15 @@ class Timeline:
     @property
     def iterations(self) -> list[int]:
         return [row.iteration for row in self.rows]
+
+    @property
+    def stable_from(self) -> int | None:
+        """The first tracked iteration from which the leftmost real part stays above its
+        residual up to the last checkpoint (None if it is not above at the last)."""
+        first = None
+        for row in self.rows:
+            first = (first if first is not None else row.iteration) if row.leftmost.real > row.residual else None
+        return first
 
     def to_dict(self) -> list[dict]:
         return [row.to_dict() for row in self.rows]

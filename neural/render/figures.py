@@ -126,7 +126,7 @@ def timeline_figure(timeline: Timeline, title: str, path: str | Path | None = No
     scale when positive); Re of the leftmost eigenvalue of J (bars: its residual) with the zero
     line (> 0: stable linearisation, an LSSP once v = 0); the largest |Im l / Re l| (an
     unbounded one, l on the imaginary axis, is left out); each player's smallest Hessian
-    eigenvalue with the zero line (< 0: a saddle of its own loss)."""
+    eigenvalue with the zero line (< 0: not a minimum of its own loss)."""
     rows = timeline.rows
     x = np.array([row.iteration for row in rows], dtype=float)
     figure = new_figure(7, 9)

@@ -114,29 +114,21 @@ def _figures(report: AnalysisReport) -> list[str]:
     ]
 
 
-def _stable_from(timeline) -> int | None:
-    """The first tracked iteration from which the leftmost real part stays above its residual."""
-    first = None
-    for row in timeline.rows:
-        first = (first if first is not None else row.iteration) if row.leftmost.real > row.residual else None
-    return first
-
-
 def _timeline(report: AnalysisReport) -> list[str]:
     t = report.timeline
     rows = t.rows
-    stable = _stable_from(t)
+    stable = t.stable_from
     entered = ("the leftmost real part stays positive (beyond its residual) from iteration "
                f"{stable} on" if stable is not None else
                "the leftmost real part is not positive (beyond its residual) at the last tracked checkpoint")
     players = []
     for name in rows[0].player_min_eigenvalues:
         negative = [row.iteration for row in rows if row.player_min_eigenvalues[name] < 0]
-        players.append(f"player {name}'s smallest Hessian eigenvalue is negative (a saddle) at "
+        players.append(f"player {name}'s smallest Hessian eigenvalue is negative (not a minimum) at "
                        f"{len(negative)} of {len(rows)} checkpoints"
                        + (f", the last at iteration {negative[-1]}" if negative else ""))
     return [
-        f"The same classification at {len(rows)} checkpoints (every iteration that is a multiple of "
+        f"The same classification at {len(rows)} checkpoints (those whose iteration is a multiple of "
         f"{t.every}, and the first and last; iterations {rows[0].iteration}-{rows[-1].iteration}), each "
         f"at its `{report.at}` point as above: "
         f"{entered}; {'; '.join(players)}. Away from v = 0 a positive real part says the "
@@ -147,7 +139,7 @@ def _timeline(report: AnalysisReport) -> list[str]:
         "*Figure 4. Over training: the gradient norm ||v||; Re of the leftmost eigenvalue of J "
         "(bars: residual; above zero: stable linearisation); the largest |Im l / Re l| over the "
         "computed eigenvalues of J (rotation); each player's smallest Hessian eigenvalue (below "
-        "zero: a saddle of its own loss).*",
+        "zero: not a minimum of its own loss, a saddle when its largest is positive).*",
     ]
 
 
