@@ -121,12 +121,22 @@ def hessian_figure(spectra: Mapping[str, tuple[Sequence[float], float]], title: 
     return _done(figure, path)
 
 
+def _signed_scale(axes, values) -> None:
+    """A symmetric log scale on ``axes`` when the nonzero |values| span more than two decades
+    (signs stay visible near zero), linear otherwise."""
+    size = np.abs(np.asarray(values, dtype=float))
+    size = size[np.isfinite(size) & (size > 0)]
+    if size.size and size.max() > 100 * size.min():
+        axes.set_yscale("symlog", linthresh=10.0 ** np.floor(np.log10(size.min())))
+
+
 def timeline_figure(timeline: Timeline, title: str, path: str | Path | None = None):
     """The landscape over training, four panels sharing the iteration axis: ``||v||`` (log
     scale when positive); Re of the leftmost eigenvalue of J (bars: its residual) with the zero
     line (> 0: stable linearisation, an LSSP once v = 0); the largest |Im l / Re l| (an
-    unbounded one, l on the imaginary axis, is left out); each player's smallest Hessian
-    eigenvalue with the zero line (< 0: not a minimum of its own loss)."""
+    unbounded one, l on the imaginary axis, a triangle at the top); each player's smallest
+    Hessian eigenvalue with the zero line (< 0: not a minimum of its own loss). The signed
+    panels are on a symmetric log scale where their magnitudes span decades."""
     rows = timeline.rows
     x = np.array([row.iteration for row in rows], dtype=float)
     figure = new_figure(7, 9)
@@ -141,17 +151,23 @@ def timeline_figure(timeline: Timeline, title: str, path: str | Path | None = No
     left.errorbar(x, real, yerr=[row.residual for row in rows], marker="o", color="tab:blue",
                   capsize=3, label=r"leftmost $\mathrm{Re}\,\lambda_{\min}$ of $J$ ($\pm$ residual)")
     left.set_ylabel(r"$\mathrm{Re}\,\lambda_{\min}(J)$")
+    _signed_scale(left, real)
     ratio = np.array([row.max_rotation_ratio for row in rows])
     shown = np.isfinite(ratio)
     rotation.plot(x[shown], ratio[shown], marker="o", color="tab:purple",
                   label=r"$\max |\mathrm{Im}\,\lambda / \mathrm{Re}\,\lambda|$ (computed $\lambda$)")
+    if (~shown).any():
+        rotation.plot(x[~shown], np.full((~shown).sum(), 0.95), marker="^", linestyle="none",
+                      color="tab:purple", transform=rotation.get_xaxis_transform(),
+                      label=r"unbounded ($\mathrm{Re}\,\lambda \approx 0$)")
     if shown.any() and np.all(ratio[shown] > 0):
         rotation.set_yscale("log")
     rotation.set_ylabel(r"$\max |\mathrm{Im}\,\lambda / \mathrm{Re}\,\lambda|$")
     hessian.axhline(0.0, color="black", linewidth=0.8, label=r"$\lambda = 0$")
-    for name in rows[0].player_min_eigenvalues:
-        hessian.plot(x, [row.player_min_eigenvalues[name] for row in rows], marker="o",
-                     label=rf"$\lambda_{{\min}}(\nabla^2_{{\theta_{{{name}}}}} L_{{{name}}})$")
+    smallest = {name: [row.player_min_eigenvalues[name] for row in rows] for name in rows[0].player_min_eigenvalues}
+    for name, values in smallest.items():
+        hessian.plot(x, values, marker="o", label=rf"$\lambda_{{\min}}(\nabla^2_{{\theta_{{{name}}}}} L_{{{name}}})$")
+    _signed_scale(hessian, [value for values in smallest.values() for value in values])
     hessian.set_ylabel(r"$\lambda_{\min}(\nabla^2_{\theta_i} L_i)$")
     hessian.set_xlabel("iteration")
     for axes in (norm, left, rotation, hessian):
