@@ -1,6 +1,7 @@
 """``neural analyze --every K``: the landscape over training, checked row by row against
 ``classify_state`` at the tracked checkpoints, and the one-line refusals."""
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,19 @@ def test_stable_from_is_where_the_leftmost_real_part_stays_positive():
     assert timeline(-1.0, 0.5, -0.2, 0.3, 0.4).stable_from == 30
     assert timeline(0.5, 0.6).stable_from == 0
     assert timeline(0.5, 0.05).stable_from is None  # within the residual at the end
+
+
+def test_timeline_figure_panels_on_planted_rows():
+    from neural.render.figures import timeline_figure
+
+    rows = (TimelineRow(0, 1.0, complex(-0.5, 0), 1e-3, 0.4, {"G": -0.1, "D": -0.5}),
+            TimelineRow(10, 1e-3, complex(2e-5, 6e-3), 2e-4, math.inf, {"G": -2e-4, "D": -8e-3}))
+    figure = timeline_figure(Timeline(10, rows), "Landscape over training")
+    norm, left, rotation, hessian = figure.axes
+    assert norm.get_yscale() == "log" and left.get_yscale() == "symlog" and hessian.get_yscale() == "symlog"
+    unbounded = [line for line in rotation.get_lines() if line.get_label().startswith("unbounded")]
+    assert len(unbounded) == 1 and list(unbounded[0].get_xdata()) == [10.0]
+    assert hessian.get_xlabel() == "iteration" and figure.get_suptitle() == "Landscape over training"
 
 
 def test_timeline_rows_are_classify_state_at_the_tracked_checkpoints(eg_run, analysis):
