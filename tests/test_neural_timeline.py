@@ -92,10 +92,12 @@ def test_timeline_figure_json_and_markdown_exist(analysis):
 
 
 def test_timeline_at_average_classifies_each_average(eg_run):
-    from neural.analysis.report import analyze_run
+    from neural.analysis.report import analysis_steps, analyze_run
 
-    report = analyze_run(eg_run, end_points=1, k=4, at="average", points=3, every=30)
+    told = []
+    report = analyze_run(eg_run, end_points=1, k=4, at="average", points=3, every=30, progress=told.append)
     assert report.timeline.iterations == [0, 30]
+    assert tuple(told) == analysis_steps(eg_run, 30) and told[-2:] == ["timeline 0", "timeline 30"]
     for row, (_, path) in zip(report.timeline.rows, list_checkpoints(eg_run)[::3]):
         game = resolve_target(str(path), at="average").game
         assert row.grad_norm == pytest.approx(float(game.vector_field().norm()), rel=1e-12)
