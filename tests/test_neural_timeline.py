@@ -103,6 +103,18 @@ def test_timeline_at_average_classifies_each_average(eg_run):
         assert row.grad_norm == pytest.approx(float(game.vector_field().norm()), rel=1e-12)
 
 
+def test_classify_options_reach_every_tracked_checkpoint(eg_run):
+    """``dense_budget=0`` forces the Krylov solvers at the end point and along the timeline."""
+    from neural.analysis.report import analyze_run
+
+    report = analyze_run(eg_run, end_points=1, k=4, points=3, every=30, classify_options={"dense_budget": 0})
+    assert report.classification.leftmost.method != "dense"
+    last = list_checkpoints(eg_run)[-1][1]
+    expected = classify_state(resolve_target(str(last)).game, top_k=4, dense_budget=0)
+    row = report.timeline.rows[-1]
+    assert row.iteration == 30 and row.leftmost == pytest.approx(expected.leftmost_eigenvalue, abs=1e-12)
+
+
 @pytest.mark.parametrize("every", ["0", "-5"])
 def test_a_bad_every_is_one_line(eg_run, tmp_path, every):
     assert_one_line_error(run("neural", "analyze", str(eg_run), "--out", str(tmp_path), "--every", every),
