@@ -519,6 +519,9 @@ def neural_analyze(
     end_points: int = typer.Option(5, "--end-points", help="End checkpoints of the path-angle, around the best score."),
     k: int = typer.Option(20, "--k", help="Eigenvalues of J and of each player's Hessian drawn (largest magnitude)."),
     at: str = typer.Option("iterate", "--at", metavar="WHICH", help=AT_HELP),
+    every: int = typer.Option(None, "--every", metavar="K", help="Also track the landscape over "
+                              "training: classify every checkpoint whose iteration is a multiple "
+                              "of K (and the first and last); timeline.png and report.json's timeline."),
     as_json: bool = typer.Option(False, "--json", help="Print report.json on stdout too."),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     dtype: str = typer.Option("auto", "--dtype", help=DTYPE_HELP),
@@ -529,18 +532,19 @@ def neural_analyze(
     import warnings
     from pathlib import Path
 
-    from neural.analysis.report import STEPS, analyze_run
+    from neural.analysis.report import analysis_steps, analyze_run
     from neural.render import text as render
     from neural.render.report import RENDER_STEPS, write_analysis
 
     folder = out or str(Path(run_dir) / "analysis")
     command = shlex.join(["gametheory", "neural", "analyze", run_dir, "--out", folder, "--end-points",
-                          str(end_points), "--k", str(k), "--at", at])
+                          str(end_points), "--k", str(k), "--at", at]
+                         + ([] if every is None else ["--every", str(every)]))
     with warnings.catch_warnings(), render.step_bar("analyze", console(stderr=True),
-                                                    STEPS + RENDER_STEPS) as start:
+                                                    analysis_steps(run_dir, every) + RENDER_STEPS) as start:
         warnings.simplefilter("ignore", RuntimeWarning)
         report = analyze_run(run_dir, end_points=end_points, k=k, at=at, device=device, dtype=dtype,
-                             command=command, progress=start)
+                             command=command, every=every, progress=start)
         document = write_analysis(report, folder, progress=start)
     if as_json:
         emit_json(document)

@@ -45,7 +45,8 @@ ANALYSIS_KEYS = {"run", "at", "at_detail", "start_iteration", "end_iteration", "
                  "minimisation", "param_count", "param_counts", "grad_norm", "grad_norms", "losses", "stationary", "lssp",
                  "lssp_certified", "stable_linearisation", "stability_certified", "leftmost_eigenvalue",
                  "leftmost_residual", "players", "dne", "dne_certified", "rotation", "eigenvalues", "classification",
-                 "hessians", "path_angle", "config", "commands", "versions", "timings", "files", "notes"}
+                 "hessians", "path_angle", "timeline", "config", "commands", "versions", "timings", "files",
+                 "notes"}
 ROTATION_KEYS = {"max_rotation_ratio", "max_imag", "share_imag_over_real", "eigenvalues"}
 SUMMARY_KEYS = {"median", "q25", "q75"}
 
@@ -197,5 +198,5 @@ def test_neural_analysis_document_keys(tmp_path):
     has(document["classification"], NEURAL_CLASSIFY_KEYS - {"target"})
     has(document["path_angle"], PATH_ANGLE_KEYS - {"at"})
     assert list(document["timings"]) == [*STEPS, *RENDER_STEPS] and sorted(document["files"]) == sorted(FILES)
-    assert document["at"] == "iterate" and document["minimisation"] is False
+    assert document["at"] == "iterate" and document["minimisation"] is False and document["timeline"] is None
     assert json.loads((tmp_path / "analysis" / "report.json").read_text()) == json.loads(json_text(document))

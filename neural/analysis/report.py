@@ -12,6 +12,8 @@
   largest magnitude (Figure 4) and the leftmost ones (LSSP), each player's Hessian extremes (DNE).
 - hessians: the ``k`` eigenvalues of largest magnitude of each player's Hessian (Figures 5-6).
 - path-angle: from the start to each end state (Figure 3), ``neural.analysis.path_angle``.
+- timeline (with ``every``): the same classification at every ``every``-th checkpoint, each at
+  the point ``at`` (``neural.analysis.timeline``).
 
 Each step is timed. Rotation: over the computed eigenvalues of J, the largest |Im l / Re l| and
 the share with |Im l| > |Re l|. A one-player run is a minimisation: J is that player's Hessian,
@@ -32,6 +34,7 @@ from gametheory.errors import OptionError
 from neural.analysis.classify import NeuralClassification, classify_state
 from neural.analysis.eigen import EigenResult, top_eigenvalues
 from neural.analysis.path_angle import PathAngle, path_angle
+from neural.analysis.timeline import Timeline, check_every, track, tracked_checkpoints
 from neural.operators import spectrum_operator
 
 SCORES = {"mog": ("w1", "lower"), "mnist": ("inception_score", "higher"), "cifar10": ("fid", "lower")}
@@ -133,6 +136,7 @@ class AnalysisReport:
     commands: tuple[str, ...]
     versions: dict[str, str]
     notes: tuple[str, ...] = field(default=())
+    timeline: Timeline | None = None  # with ``every``: the landscape over training
 
     @property
     def minimisation(self) -> bool:
@@ -186,6 +190,7 @@ class AnalysisReport:
             "classification": c.to_dict(),
             "hessians": {name: result.to_dict() for name, result in self.hessians.items()},
             "path_angle": self.path.to_dict(),
+            "timeline": None if self.timeline is None else self.timeline.to_dict(),
             "config": self.config,
             "commands": list(self.commands),
             "versions": dict(self.versions),
@@ -207,6 +212,16 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def analysis_steps(run_dir: str | Path, every: int | None = None) -> tuple[str, ...]:
+    """The progress steps of :func:`analyze_run`: :data:`STEPS`, then with ``every`` one step
+    per tracked checkpoint."""
+    from neural.training.checkpoint import list_checkpoints
+
+    if every is None:
+        return STEPS
+    return STEPS + tuple(f"timeline {i}" for i, _ in tracked_checkpoints(list_checkpoints(run_dir), every))
+
+
 def separate_commands(selection: Selection, players, k: int, at: str) -> tuple[str, ...]:
     """The separate CLI commands that compute what the analysis reports."""
     end, start = str(selection.end[1]), str(selection.start[1])
@@ -222,24 +237,31 @@ def separate_commands(selection: Selection, players, k: int, at: str) -> tuple[s
 def analyze_run(run_dir: str | Path, *, end_points: int = 5, k: int = 20, at: str = "iterate",
                 points: int = 100, alpha_range: tuple[float, float] = (-0.1, 1.1),
                 grad_tol: float = 1e-6, device=None, dtype=None, command: str | None = None,
+                every: int | None = None, classify_options: dict | None = None,
                 progress: StepProgress | None = None) -> AnalysisReport:
     """The analysis of a training run (module docstring); ``command``: the command line that
-    asked for it (recorded), ``progress``: told the name of each step as it starts."""
+    asked for it (recorded), ``every``: track the landscape over every ``every``-th checkpoint,
+    ``classify_options``: further keywords of ``classify_state`` (its budgets), at the end point
+    and at every tracked checkpoint alike, ``progress``: told the name of each step as it
+    starts (:func:`analysis_steps`)."""
     from neural.targets import check_at, device_and_dtype, load_checkpoint_game, same_game, state_omega
-    from neural.training.checkpoint import load_checkpoint
+    from neural.training.checkpoint import list_checkpoints, load_checkpoint
 
     check_at(at)
     if k < 1:
         raise OptionError(f"--k must be at least 1, got {k}")
+    if every is not None:
+        check_every(every)
+    options = {"top_k": k, "grad_tol": grad_tol, **(classify_options or {})}
     timings: dict[str, float] = {}
     running = ["", 0.0]  # the step under way and when it started
 
-    def step(name: str | None) -> None:
+    def step(name: str | None, tell: bool = True) -> None:
         now = time.perf_counter()
         if running[0]:
             timings[running[0]] = now - running[1]
         running[:] = [name, now]
-        if name and progress:
+        if name and progress and tell:
             progress(name)
 
     step("selection")
@@ -251,15 +273,19 @@ def analyze_run(run_dir: str | Path, *, end_points: int = 5, k: int = 20, at: st
         dataset = None
     selection = select_checkpoints(run_dir, end_points, dataset)
     game, meta = load_checkpoint_game(str(selection.end[1]), device, dtype)
-    states, details = {}, {}
-    for iteration, path in {selection.start, *selection.ends}:
+
+    def state_of(path: Path, point: str):
         state = load_checkpoint(path)
         differ = same_game(meta["config"], state["config"])
         if differ:
             raise OptionError(f"{path} is not a state of the same game as {selection.end[1]} "
                               f"(they differ in {', '.join(differ)})")
+        return state_omega(game, state, point)
+
+    states, details = {}, {}
+    for iteration, path in {selection.start, *selection.ends}:
         point = "iterate" if (iteration, path) == selection.start else at
-        states[iteration], details[iteration] = state_omega(game, state, point)
+        states[iteration], details[iteration] = state_of(path, point)
     omega = states[selection.end[0]]
     game.set_omega(omega)
 
@@ -270,7 +296,7 @@ def analyze_run(run_dir: str | Path, *, end_points: int = 5, k: int = 20, at: st
     grad_norms = {name: float(field_[part].norm()) for name, part in game.slices.items()}
 
     step("classify")
-    classification = classify_state(game, omega, top_k=k, grad_tol=grad_tol)
+    classification = classify_state(game, omega, **options)
 
     step("hessians")
     hessians = {}
@@ -284,6 +310,11 @@ def analyze_run(run_dir: str | Path, *, end_points: int = 5, k: int = 20, at: st
     ends = [states[i] for i, _ in selection.ends]
     path = path_angle(game, states[selection.start[0]], ends, a=alpha_range[0], b=alpha_range[1],
                       points=points)
+    timeline = None
+    if every is not None:
+        step("timeline", tell=False)  # progress: one step per tracked checkpoint
+        timeline = track(game, list_checkpoints(run_dir), every, lambda path: state_of(path, at)[0],
+                         known={selection.end[0]: classification}, progress=progress, **options)
     step(None)
     notes = []
     if selection.start[0] != 0:
@@ -293,4 +324,4 @@ def analyze_run(run_dir: str | Path, *, end_points: int = 5, k: int = 20, at: st
     return AnalysisReport(str(run_dir), at, details[selection.end[0]], selection, meta["config"],
                           {n: s.stop - s.start for n, s in game.slices.items()},
                           float(field_.norm()), grad_norms, losses, classification, hessians, path,
-                          timings, commands, package_versions(), tuple(notes))
+                          timings, commands, package_versions(), tuple(notes), timeline)

@@ -1,7 +1,7 @@
 """Figures of neural analysis results (PNG and the other formats matplotlib infers from the file's
 extension), drawn from the frozen results: the spectrum of J (Berard et al. Fig. 4), the
-path-angle (Fig. 3) and the players' Hessian spectra (Figs. 5-6). ``matplotlib.figure.Figure``
-objects only: no pyplot state, no backend switch. Each function returns its ``Figure`` (a
+path-angle (Fig. 3), the players' Hessian spectra (Figs. 5-6) and the landscape over training.
+``matplotlib.figure.Figure`` objects only: no pyplot state, no backend switch. Each function returns its ``Figure`` (a
 notebook shows it inline), writes it to ``path`` when given
 (:func:`gametheory.render.figures.save_figure`) and, where it has one panel, draws into ``ax``
 when given. Titles name what is drawn, never a file."""
@@ -14,6 +14,7 @@ import numpy as np
 
 from gametheory.render.figures import save_figure
 from neural.analysis.path_angle import PathAngle
+from neural.analysis.timeline import Timeline
 from neural.render.rows import complex_text
 
 DPI = 150
@@ -116,5 +117,62 @@ def hessian_figure(spectra: Mapping[str, tuple[Sequence[float], float]], title: 
         axes.set_title(f"player {name}", fontsize=10)
         axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=8, frameon=False)
         axes.tick_params(labelsize=9)
+    figure.suptitle(title, fontsize=10)
+    return _done(figure, path)
+
+
+def _signed_scale(axes, values) -> None:
+    """A symmetric log scale on ``axes`` when the nonzero |values| span more than two decades
+    (signs stay visible near zero), linear otherwise."""
+    size = np.abs(np.asarray(values, dtype=float))
+    size = size[np.isfinite(size) & (size > 0)]
+    if size.size and size.max() > 100 * size.min():
+        axes.set_yscale("symlog", linthresh=10.0 ** np.floor(np.log10(size.min())))
+
+
+def timeline_figure(timeline: Timeline, title: str, path: str | Path | None = None):
+    """The landscape over training, four panels sharing the iteration axis: ``||v||`` (log
+    scale when positive); Re of the leftmost eigenvalue of J (bars: its residual) with the zero
+    line (> 0: stable linearisation, an LSSP once v = 0); the largest |Im l / Re l| (an
+    unbounded one, l on the imaginary axis, a triangle at the top); each player's smallest
+    Hessian eigenvalue with the zero line (< 0: not a minimum of its own loss). The signed
+    panels are on a symmetric log scale where their magnitudes span decades."""
+    rows = timeline.rows
+    x = np.array([row.iteration for row in rows], dtype=float)
+    figure = new_figure(7, 9)
+    norm, left, rotation, hessian = figure.subplots(4, 1, sharex=True)
+    grad = np.array([row.grad_norm for row in rows])
+    norm.plot(x, grad, marker="o", color="tab:orange", label=r"$\|v(\omega)\|$")
+    if np.all(grad > 0):
+        norm.set_yscale("log")
+    norm.set_ylabel(r"$\|v(\omega)\|$")
+    real = np.array([row.leftmost.real for row in rows])
+    left.axhline(0.0, color="black", linewidth=0.8, label=r"$\mathrm{Re}\,\lambda = 0$")
+    left.errorbar(x, real, yerr=[row.residual for row in rows], marker="o", color="tab:blue",
+                  capsize=3, label=r"leftmost $\mathrm{Re}\,\lambda_{\min}$ of $J$ ($\pm$ residual)")
+    left.set_ylabel(r"$\mathrm{Re}\,\lambda_{\min}(J)$")
+    _signed_scale(left, real)
+    ratio = np.array([row.max_rotation_ratio for row in rows])
+    shown = np.isfinite(ratio)
+    rotation.plot(x[shown], ratio[shown], marker="o", color="tab:purple",
+                  label=r"$\max |\mathrm{Im}\,\lambda / \mathrm{Re}\,\lambda|$ (computed $\lambda$)")
+    if (~shown).any():
+        rotation.plot(x[~shown], np.full((~shown).sum(), 0.95), marker="^", linestyle="none",
+                      color="tab:purple", transform=rotation.get_xaxis_transform(),
+                      label=r"unbounded ($\mathrm{Re}\,\lambda \approx 0$)")
+    if shown.any() and np.all(ratio[shown] > 0):
+        rotation.set_yscale("log")
+    rotation.set_ylabel(r"$\max |\mathrm{Im}\,\lambda / \mathrm{Re}\,\lambda|$")
+    hessian.axhline(0.0, color="black", linewidth=0.8, label=r"$\lambda = 0$")
+    smallest = {name: [row.player_min_eigenvalues[name] for row in rows] for name in rows[0].player_min_eigenvalues}
+    for name, values in smallest.items():
+        hessian.plot(x, values, marker="o", label=rf"$\lambda_{{\min}}(\nabla^2_{{\theta_{{{name}}}}} L_{{{name}}})$")
+    _signed_scale(hessian, [value for values in smallest.values() for value in values])
+    hessian.set_ylabel(r"$\lambda_{\min}(\nabla^2_{\theta_i} L_i)$")
+    hessian.set_xlabel("iteration")
+    for axes in (norm, left, rotation, hessian):
+        axes.legend(loc="best", fontsize=8)
+        axes.tick_params(labelsize=9)
+        axes.grid(alpha=0.3, linewidth=0.5)
     figure.suptitle(title, fontsize=10)
     return _done(figure, path)

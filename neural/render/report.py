@@ -1,4 +1,5 @@
-"""``neural analyze``'s folder: the figures (path-angle, eigenvalues of J, players' Hessians),
+"""``neural analyze``'s folder: the figures (path-angle, eigenvalues of J, players' Hessians and,
+with ``--every``, the landscape over training),
 ``report.json`` (:func:`neural.render.documents.analysis_document`) and ``report.md``, a short
 paper-style section that embeds the figures with a caption each. Rendering never recomputes:
 everything is read from the frozen :class:`neural.analysis.report.AnalysisReport`."""
@@ -13,9 +14,11 @@ from pathlib import Path
 from gametheory.render.documents import json_text
 from neural.analysis.report import AnalysisReport
 from neural.render.documents import analysis_document
-from neural.render.figures import eigen_figure, hessian_figure, path_angle_figure
+from neural.render.figures import eigen_figure, hessian_figure, path_angle_figure, timeline_figure
 
 FILES = ("path_angle.png", "eigenvalues.png", "hessians.png", "report.json", "report.md")
+TIMELINE_FILE = "timeline.png"
+"""Written besides :data:`FILES` when the report tracks the landscape over training."""
 RENDER_STEPS = ("figures", "report")
 """The rendering steps of :func:`write_analysis`, after the analysis steps."""
 
@@ -111,6 +114,35 @@ def _figures(report: AnalysisReport) -> list[str]:
     ]
 
 
+def _timeline(report: AnalysisReport) -> list[str]:
+    t = report.timeline
+    rows = t.rows
+    stable = t.stable_from
+    entered = ("the leftmost real part stays positive (beyond its residual) from iteration "
+               f"{stable} on" if stable is not None else
+               "the leftmost real part is not positive (beyond its residual) at the last tracked checkpoint")
+    players = []
+    for name in rows[0].player_min_eigenvalues:
+        negative = [row.iteration for row in rows if row.player_min_eigenvalues[name] < 0]
+        players.append(f"player {name}'s smallest Hessian eigenvalue is negative (not a minimum) at "
+                       f"{len(negative)} of {len(rows)} checkpoints"
+                       + (f", the last at iteration {negative[-1]}" if negative else ""))
+    return [
+        f"The same classification at {len(rows)} checkpoints (those whose iteration is a multiple of "
+        f"{t.every}, and the first and last; iterations {rows[0].iteration}-{rows[-1].iteration}), each "
+        f"at its `{report.at}` point as above: "
+        f"{entered}; {'; '.join(players)}. Away from v = 0 a positive real part says the "
+        "linearisation is stable, not that the point is an LSSP; the eigenvalues come from the "
+        "same solvers as above (indicative where they are Krylov solves).",
+        "",
+        f"![landscape over training]({TIMELINE_FILE})",
+        "*Figure 4. Over training: the gradient norm ||v||; Re of the leftmost eigenvalue of J "
+        "(bars: residual; above zero: stable linearisation); the largest |Im l / Re l| over the "
+        "computed eigenvalues of J (rotation); each player's smallest Hessian eigenvalue (below "
+        "zero: not a minimum of its own loss, a saddle when its largest is positive).*",
+    ]
+
+
 def report_markdown(report: AnalysisReport, timings: dict[str, float]) -> str:
     """``report.md``: a short paper-style section with the figures, then the reproducibility
     details (configuration, commands, versions, wall time of each step)."""
@@ -119,6 +151,8 @@ def report_markdown(report: AnalysisReport, timings: dict[str, float]) -> str:
              "## Stationarity and stability", "", _stationarity(report), "",
              "## " + ("Minimisation" if report.minimisation else "Players and rotation"), "",
              _players(report), "", "## Figures", "", *_figures(report), ""]
+    if report.timeline is not None:
+        lines += ["## Landscape over training", "", *_timeline(report), ""]
     notes = list(report.notes) + list(report.classification.notes)
     if notes:
         lines += ["## Notes", "", *[f"- {note}" for note in notes], ""]
@@ -149,12 +183,17 @@ def write_analysis(report: AnalysisReport, out_dir: str | Path,
     spectra = {p.name: ([l.real for l in report.hessians[p.name].eigenvalues], p.min_eigenvalue) for p in c.players}
     hessian_figure(spectra, f"Eigenvalues of each player's Hessian at iteration {report.selection.end[0]}",
                    out / "hessians.png")
+    files = FILES
+    if report.timeline is not None:
+        timeline_figure(report.timeline, f"Landscape over training, at the {report.at} point of each "
+                        "checkpoint", out / TIMELINE_FILE)
+        files = FILES + (TIMELINE_FILE,)
     timings["figures"] = time.perf_counter() - started
     if progress:
         progress("report")
     started = time.perf_counter()
     (out / "report.md").write_text(report_markdown(report, timings))
     timings["report"] = time.perf_counter() - started
-    document = analysis_document(report, {name: str(out / name) for name in FILES}, timings)
+    document = analysis_document(report, {name: str(out / name) for name in files}, timings)
     (out / "report.json").write_text(json_text(document) + "\n")
     return document
