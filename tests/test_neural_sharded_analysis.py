@@ -1,0 +1,99 @@
+"""Analysis under torchrun: two gloo processes, each holding two of a game's four evaluation
+batches, give the single-process eigenvalues, classification and path-angle (rank 0 drives,
+rank 1 serves its products)."""
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from gametheory.errors import OptionError
+from neural.analysis.classify import classify_state
+from neural.analysis.eigen import top_eigenvalues
+from neural.analysis.path_angle import path_angle
+from neural.operators import hessian_operator, spectrum_operator
+from neural.render.documents import classification_document, eigen_document
+from neural.sharding import shard_game, sharded
+from support.neural_games import mlp_game
+from support.processes import spawn
+
+BATCHES = 4
+
+
+def _game():
+    return mlp_game(11, hidden=4, batches=BATCHES)
+
+
+def _analyse(game) -> dict:
+    """Everything the driver computes: products of every kind, ARPACK, Lanczos, the exponential solve, dense proofs."""
+    omega = game.omega()
+    end = omega + 0.1 * torch.linspace(-1, 1, game.param_count, dtype=omega.dtype)
+    return {
+        "field": game.vector_field(),
+        "losses": game.losses(),
+        "hessian": hessian_operator(game, "D", retain=True).to_dense(),
+        "eigs": top_eigenvalues(spectrum_operator(game), k=4, which="LM", dense_below=0),
+        "dense": classify_state(game),
+        "krylov": classify_state(game, dense_budget=0, exp_budget=2000),
+        "path": path_angle(game, omega, [end], points=5),
+        "document": eigen_document(top_eigenvalues(spectrum_operator(game), k=2), "mlp", "game"),
+        "classified": classification_document(classify_state(game), "mlp"),
+    }
+
+
+def _worker(rank, world_size, port, out):
+    from neural.training.distributed import from_environment, shutdown
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
+                      WORLD_SIZE=str(world_size), LOCAL_RANK=str(rank))
+    torch.set_num_threads(1)
+    from_environment("cpu")
+    game = _game()
+    try:
+        with sharded(game) as driving:
+            if driving:
+                torch.save(_analyse(game), out)
+        torch.save(len(game.batches), f"{out}.rank{rank}")
+    finally:
+        shutdown()
+
+
+def close(ours, single, rel=1e-6):
+    """Equal to ``rel`` relative to the largest entry of the single-process value."""
+    ours, single = (np.asarray(x.numpy() if isinstance(x, torch.Tensor) else x) for x in (ours, single))
+    return np.allclose(ours, single, rtol=rel, atol=rel * np.abs(single).max())
+
+
+def test_two_ranks_equal_one_process(tmp_path):
+    """Same results to 1e-6 relative, float64 on CPU; each rank held half the batches. The
+    single process goes first, so the forked workers inherit its imports."""
+    torch.set_num_threads(1)
+    single = _analyse(_game())
+    out = str(tmp_path / "sharded.pt")
+    spawn(_worker, out)
+    ours = torch.load(out, weights_only=False)
+    assert [torch.load(f"{out}.rank{r}") for r in range(2)] == [BATCHES // 2] * 2
+    assert close(ours["field"], single["field"]) and float(single["field"].norm()) > 1e-3
+    assert close(list(ours["losses"].values()), list(single["losses"].values()))
+    assert close(ours["hessian"], single["hessian"])
+    assert ours["eigs"].converged and single["eigs"].converged
+    assert close(ours["eigs"].eigenvalues, single["eigs"].eigenvalues)
+    for key in ("dense", "krylov"):
+        mine, theirs = ours[key].to_dict(), single[key].to_dict()
+        for verdict in ("lssp", "lssp_certified", "dne", "stationary", "stable_linearisation",
+                        "stability_certified", "dne_certified"):
+            assert mine[verdict] == theirs[verdict], (key, verdict)
+        assert close(mine["leftmost_eigenvalue"], theirs["leftmost_eigenvalue"])
+        assert close(list(mine["player_min_eigenvalues"].values()),
+                     list(theirs["player_min_eigenvalues"].values()))
+        assert close(mine["grad_norm"], theirs["grad_norm"])
+    assert close(ours["path"].cosine, single["path"].cosine)
+    assert close(ours["path"].losses["G"], single["path"].losses["G"])
+    assert ours["document"]["world_size"] == ours["classified"]["world_size"] == 2
+    assert single["document"]["world_size"] == single["classified"]["world_size"] == 1
+    assert close(ours["document"]["eigenvalues"], single["document"]["eigenvalues"])
+
+
+def test_more_ranks_than_batches_is_refused():
+    with pytest.raises(OptionError, match="at most 4"):
+        shard_game(_game(), rank=0, world_size=5)
