@@ -97,3 +97,58 @@ def test_two_ranks_equal_one_process(tmp_path):
 def test_more_ranks_than_batches_is_refused():
     with pytest.raises(OptionError, match="at most 4"):
         shard_game(_game(), rank=0, world_size=5)
+
+
+def _cli_worker(rank, world_size, port, args, out):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
+                      WORLD_SIZE=str(world_size), LOCAL_RANK=str(rank))
+    torch.set_num_threads(1)
+    result = CliRunner().invoke(app, args)
+    with open(f"{out}.{rank}", "w") as handle:
+        handle.write(f"{result.exit_code}\n{result.stdout}")
+
+
+def test_cli_eigs_under_torchrun_equals_one_process(tmp_path):
+    """``torchrun --nproc-per-node 2 -m cli neural eigs RUN --json`` on an image run with four
+    evaluation batches: rank 0 prints the single-process document with world_size 2, rank 1
+    nothing."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from cli import app
+    from neural.training.presets import resolve_config
+    from neural.training.trainer import start_run
+    from test_neural_train import write_tiny_image_data
+
+    torch.set_num_threads(1)
+    write_tiny_image_data(tmp_path / "data", "mnist")
+    config = resolve_config("mnist", "mnist-wgangp-extraadam", iterations=1, batch_size=10, width=2,
+                            latent_dim=4, checkpoint_every=1, log_every=1, sample_every=100,
+                            data_dir=str(tmp_path / "data"))
+    start_run(config, tmp_path / "run", "cpu").run()
+    args = ["neural", "eigs", str(tmp_path / "run"), "--k", "2", "--device", "cpu", "--dtype",
+            "float64", "--json"]
+    single = CliRunner().invoke(app, args)
+    assert single.exit_code == 0, single.output
+    out = str(tmp_path / "out")
+    spawn(_cli_worker, args, out)
+    codes, texts = zip(*(open(f"{out}.{r}").read().split("\n", 1) for r in range(2)))
+    assert codes == ("0", "0") and texts[1] == ""
+    ours, theirs = json.loads(texts[0]), json.loads(single.stdout)
+    assert (ours["world_size"], theirs["world_size"]) == (2, 1)
+    assert close(ours["eigenvalues"], theirs["eigenvalues"])
+
+
+def test_analyze_under_torchrun_is_refused_in_one_line(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    result = CliRunner().invoke(app, ["neural", "analyze", str(tmp_path)])
+    assert result.exit_code == 2 and "runs in one process" in result.output
