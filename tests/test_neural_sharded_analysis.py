@@ -112,33 +112,45 @@ def _cli_worker(rank, world_size, port, args, out):
         handle.write(f"{result.exit_code}\n{result.stdout}")
 
 
-def test_cli_eigs_under_torchrun_equals_one_process(tmp_path):
-    """``torchrun --nproc-per-node 2 -m cli neural eigs RUN --json`` on an image run with four
-    evaluation batches: rank 0 prints the single-process document with world_size 2, rank 1
-    nothing."""
+def _tiny_run(tmp_path, dataset: str) -> str:
+    """A one-iteration run: MNIST-format data with four evaluation batches of ten images, or a
+    MoG run whose one full batch of 400 samples the ranks split (``split_for_ranks``)."""
+    from neural.training.presets import resolve_config
+    from neural.training.trainer import start_run
+    from test_neural_train import write_tiny_image_data
+
+    if dataset == "mnist":
+        write_tiny_image_data(tmp_path / "data", "mnist")
+        config = resolve_config("mnist", "mnist-wgangp-extraadam", iterations=1, batch_size=10,
+                                width=2, latent_dim=4, checkpoint_every=1, log_every=1,
+                                sample_every=100, data_dir=str(tmp_path / "data"))
+    else:
+        config = resolve_config("mog", "mog-wgangp-eg", iterations=1, mog_samples=400,
+                                batch_size=200, latent_dim=4, width=8, checkpoint_every=1,
+                                log_every=1, sample_every=100)
+    start_run(config, tmp_path / "run", "cpu").run()
+    return str(tmp_path / "run")
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "mog"])
+def test_cli_eigs_under_torchrun_equals_one_process(tmp_path, dataset):
+    """``torchrun --nproc-per-node 2 -m cli neural eigs RUN --json``: rank 0 prints the
+    single-process document with world_size 2, rank 1 nothing."""
     import json
 
     from typer.testing import CliRunner
 
     from cli import app
-    from neural.training.presets import resolve_config
-    from neural.training.trainer import start_run
-    from test_neural_train import write_tiny_image_data
 
     torch.set_num_threads(1)
-    write_tiny_image_data(tmp_path / "data", "mnist")
-    config = resolve_config("mnist", "mnist-wgangp-extraadam", iterations=1, batch_size=10, width=2,
-                            latent_dim=4, checkpoint_every=1, log_every=1, sample_every=100,
-                            data_dir=str(tmp_path / "data"))
-    start_run(config, tmp_path / "run", "cpu").run()
-    args = ["neural", "eigs", str(tmp_path / "run"), "--k", "2", "--device", "cpu", "--dtype",
-            "float64", "--json"]
+    args = ["neural", "eigs", _tiny_run(tmp_path, dataset), "--k", "2", "--device", "cpu",
+            "--dtype", "float64", "--json"]
     single = CliRunner().invoke(app, args)
     assert single.exit_code == 0, single.output
     out = str(tmp_path / "out")
     spawn(_cli_worker, args, out)
     codes, texts = zip(*(open(f"{out}.{r}").read().split("\n", 1) for r in range(2)))
-    assert codes == ("0", "0") and texts[1] == ""
+    assert codes == ("0", "0") and texts[1] == "", texts
     ours, theirs = json.loads(texts[0]), json.loads(single.stdout)
     assert (ours["world_size"], theirs["world_size"]) == (2, 1)
     assert close(ours["eigenvalues"], theirs["eigenvalues"])
