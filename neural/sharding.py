@@ -1,7 +1,8 @@
 """Analysis under torchrun: a game's evaluation batches sharded over the ranks of a process group.
 
 Every rank builds the game (its batches are drawn from a seed, so every rank draws them all) and
-keeps a contiguous share (:func:`shard_game`). Rank 0, the driver, runs the analysis (ARPACK and
+keeps a contiguous share (:func:`shard_game`; a training run's batches are first split into
+equal slices of samples where the ranks outnumber them, ``neural.targets.split_for_ranks``). Rank 0, the driver, runs the analysis (ARPACK and
 Lanczos, dense LAPACK, path-angle, the report); every other rank serves it (:func:`serve`). Each
 batch-averaged entry point of the game and of its Jacobian operators (``NeuralGame.vector_field``,
 ``losses``, ``mean_field_and_losses``, ``JacobianOperator._apply`` and ``release``) first
