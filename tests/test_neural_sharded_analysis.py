@@ -25,7 +25,7 @@ def _game():
 
 
 def _analyse(game) -> dict:
-    """Everything the driver computes: products of every kind, ARPACK, Lanczos, the exponential solve, dense proofs."""
+    """Everything the driver computes: products of every kind, ARPACK, Lanczos, dense proofs."""
     omega = game.omega()
     end = omega + 0.1 * torch.linspace(-1, 1, game.param_count, dtype=omega.dtype)
     return {
