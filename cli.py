@@ -373,6 +373,39 @@ MAX_PRODUCTS_HELP = ("Products after which each Krylov solve stops with what con
                      "a verdict it cannot reach is undecided).")
 
 
+def torchrun(func):
+    """Under ``torchrun --nproc-per-node N`` (``neural.sharding``): the command runs in a process
+    group on this rank's device (``--device``), every rank holds a share of the evaluation
+    batches, rank 0 analyses and prints, the other ranks serve its products. Otherwise as is."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from neural.sharding import analysis_group, launched
+
+        if not launched():
+            return func(*args, **kwargs)
+        with analysis_group(kwargs.get("device")) as device:
+            return func(*args, **{**kwargs, "device": device})
+
+    return wrapper
+
+
+def single_process(func):
+    """A command that does not run under torchrun: one line, exit 2, on every rank."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from gametheory.errors import OptionError
+        from neural.sharding import launched
+
+        if launched():
+            raise OptionError(f"{func.__name__.replace('neural_', 'neural ')} runs in one process; under "
+                              "torchrun use neural eigs, classify or path-angle")
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
 def given(**options) -> dict:
     """The options the user set (None means: the library's default)."""
     return {name: value for name, value in options.items() if value is not None}
@@ -380,6 +413,7 @@ def given(**options) -> dict:
 
 @neural_app.command("eigs", cls=Command)
 @user_errors
+@torchrun
 def neural_eigs(
     target: str = typer.Argument(..., metavar="TARGET", help=TARGET_HELP, autocompletion=complete_game),
     point: list[str] = typer.Option(None, "--point", metavar="NAME=VALUE", help=NEURAL_POINT_HELP),
@@ -410,10 +444,13 @@ def neural_eigs(
     from neural.render.figures import eigen_figure
     from neural.render.documents import eigen_document
     from neural.analysis.eigen import top_eigenvalues
+    from neural.sharding import lead
     from neural.targets import block_operator, resolve_target
 
     which = which.upper()
     resolved = resolve_target(target, point, device=device, dtype=dtype, at=at)
+    if not lead(resolved.game):  # a serving rank under torchrun, done
+        return
     op = block_operator(resolved.game, block)
     with warnings.catch_warnings(), render.progress_bar(f"eigs {which}: products", console(stderr=True)) as advance:
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -431,6 +468,7 @@ def neural_eigs(
 
 @neural_app.command("classify", cls=Command)
 @user_errors
+@torchrun
 def neural_classify(
     target: str = typer.Argument(..., metavar="TARGET", help=TARGET_HELP, autocompletion=complete_game),
     point: list[str] = typer.Option(None, "--point", metavar="NAME=VALUE", help=NEURAL_POINT_HELP),
@@ -452,9 +490,12 @@ def neural_classify(
     from neural.render import text as render
     from neural.render.documents import classification_document
     from neural.analysis.classify import classify_state
+    from neural.sharding import lead
     from neural.targets import resolve_target
 
     resolved = resolve_target(target, point, device=device, dtype=dtype, at=at)
+    if not lead(resolved.game):  # a serving rank under torchrun, done
+        return
     with warnings.catch_warnings(), render.progress_bar("classify: products", console(stderr=True)) as advance:
         warnings.simplefilter("ignore", RuntimeWarning)
         report = classify_state(resolved.game, grad_tol=grad_tol, progress=advance,
@@ -468,6 +509,7 @@ def neural_classify(
 
 @neural_app.command("path-angle", cls=Command)
 @user_errors
+@torchrun
 def neural_path_angle(
     start: str = typer.Argument(..., metavar="START", help="Start state: a checkpoint, or NAME=VALUE,... with --game."),
     ends: list[str] = typer.Argument(..., metavar="END...", help="End state(s), same form as START; several give the median and IQR."),
@@ -494,9 +536,12 @@ def neural_path_angle(
     from neural.render.figures import path_angle_figure
     from neural.render.documents import path_angle_document
     from neural.analysis.path_angle import path_angle
+    from neural.sharding import lead
     from neural.targets import path_request
 
     states = path_request(start, ends, game, clip, device=device, dtype=dtype, at=at)
+    if not lead(states.game):  # a serving rank under torchrun, done
+        return
     total = points * len(states.ends)
     with render.progress_bar("path-angle: alpha points", console(stderr=True), total) as advance:
         result = path_angle(states.game, states.start, states.ends, a=alpha_range[0], b=alpha_range[1],
@@ -513,6 +558,7 @@ def neural_path_angle(
 
 @neural_app.command("analyze")
 @user_errors
+@single_process
 def neural_analyze(
     run_dir: str = typer.Argument(..., help="A training run directory (written by `neural train`)."),
     out: str = typer.Option(None, "--out", help="Folder for the figures and reports (default RUN_DIR/analysis)."),

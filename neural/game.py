@@ -13,6 +13,12 @@ For torch.func transforms (vmap in path-angle) put such modules in ``eval()`` mo
 
 Where a registered plug-in offers a fast path for the game (``neural.plugins``) and it reproduces
 autograd at the game's state, the field, ``J u`` and the path-angle line go through it.
+
+Batch averages go through the game's ``shard`` (:class:`AllBatches` in one process): every
+average of a per-batch quantity is a local sum over the batches this process holds, reduced by
+``shard.mean``, and every entry point that computes one first calls ``shard.announce`` so that
+the serving ranks of a sharded game run it too (``neural.sharding``: the batches split over the
+ranks of a torchrun, products summed with an all-reduce).
 """
 from __future__ import annotations
 
@@ -131,6 +137,29 @@ def _move_batch(batch: Any, device: torch.device, dtype: torch.dtype) -> Any:
     return tree_map(move, batch)
 
 
+class AllBatches:
+    """Every evaluation batch in this process (no process group, world size 1): a batch average
+    is the local sum over ``total`` batches divided by ``total``; nothing is announced."""
+
+    rank, world_size, is_driver = 0, 1, True
+
+    def __init__(self, total: int):
+        self.total = total
+
+    def announce(self, target: int, method: str, *args) -> None:
+        """No other rank runs this process's calls."""
+
+    def expose(self, obj) -> None:
+        """No other rank mirrors this process's operators."""
+
+    def mean(self, sums: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        """Each local sum over the batches divided by their number."""
+        return [s / self.total for s in sums]
+
+    def agree(self, flag: bool) -> bool:
+        return flag
+
+
 class NeuralGame:
     """Players (modules or parameter tensors), a loss map and fixed evaluation batches.
 
@@ -189,7 +218,18 @@ class NeuralGame:
         self._omega = torch.cat(chunks)
         self.loss_fn = loss
         self.batches = tuple(_move_batch(b, self.device, self.dtype) for b in batches)
+        self.shard = AllBatches(len(self.batches))
         self._fast: FastPath | None | bool = False if fast else None  # False: not decided yet
+
+    def keep_batches(self, shard, batches: Sequence[Any]) -> None:
+        """Keep only ``batches`` (this rank's share of the evaluation batches) and average
+        through ``shard`` (``neural.sharding``) from now on."""
+        self.batches, self.shard = tuple(batches), shard
+
+    @property
+    def world_size(self) -> int:
+        """How many processes hold the evaluation batches (1 unless sharded under torchrun)."""
+        return self.shard.world_size
 
     # --- layout -------------------------------------------------------------------------------
     @property
@@ -333,15 +373,16 @@ class NeuralGame:
         return self._fast
 
     def _reproduces(self, fast: FastPath) -> bool:
-        for batch in self.batches:
-            try:
-                field, losses = fast.field_and_losses(self._omega, batch)
-            except Exception:  # noqa: BLE001 - whatever the plug-in cannot serve: autograd
-                return False
-            ref_field, ref_losses = self.autograd_field_and_losses(self._omega, batch)
-            if not (plugins.agrees(field, ref_field) and plugins.agrees(losses, ref_losses)):
-                return False
-        return True
+        """On every batch of every rank (``shard.agree``: a sharded game decides collectively)."""
+        return self.shard.agree(all(self._reproduces_on(fast, batch) for batch in self.batches))
+
+    def _reproduces_on(self, fast: FastPath, batch: Any) -> bool:
+        try:
+            field, losses = fast.field_and_losses(self._omega, batch)
+        except Exception:  # noqa: BLE001 - whatever the plug-in cannot serve: autograd
+            return False
+        ref_field, ref_losses = self.autograd_field_and_losses(self._omega, batch)
+        return plugins.agrees(field, ref_field) and plugins.agrees(losses, ref_losses)
 
     def field_graph(self, omega: torch.Tensor, batch: Any, players: Sequence[str] | None = None
                     ) -> tuple[torch.Tensor, dict[str, list[torch.Tensor]]]:
@@ -359,18 +400,28 @@ class NeuralGame:
             return list(range(len(self._layouts)))
         return [self.player_index(p) for p in players]
 
-    # --- batch-averaged quantities ------------------------------------------------------------
+    # --- batch-averaged quantities (entry points of a sharded game's serving ranks) -----------
     def losses(self, omega: torch.Tensor | None = None) -> dict[str, float]:
         """Each player's loss averaged over the evaluation batches."""
         omega = self._resolve(omega)
+        self.shard.announce(0, "losses", omega)
         with torch.no_grad():
-            total = sum(self.losses_at(omega, b) for b in self.batches) / len(self.batches)
+            total, = self.shard.mean([sum(self.losses_at(omega, b) for b in self.batches)])
         return dict(zip(self.player_names, total.tolist()))
 
     def vector_field(self, omega: torch.Tensor | None = None) -> torch.Tensor:
         """The game vector field v(omega), averaged over batches (detached)."""
         omega = self._resolve(omega).detach()
-        return sum(self.field_and_losses(omega, b)[0] for b in self.batches) / len(self.batches)
+        self.shard.announce(0, "vector_field", omega)
+        return self.shard.mean([sum(self.field_and_losses(omega, b)[0] for b in self.batches)])[0]
+
+    def mean_field_and_losses(self, omega: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(v, losses)`` at ``omega`` averaged over the evaluation batches (detached)."""
+        omega = omega.detach()
+        self.shard.announce(0, "mean_field_and_losses", omega)
+        pairs = [self.field_and_losses(omega, b) for b in self.batches]
+        field, losses = self.shard.mean([sum(f for f, _ in pairs), sum(l for _, l in pairs)])
+        return field, losses
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{l.name}: {l.size}" for l in self._layouts)

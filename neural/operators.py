@@ -22,6 +22,11 @@ Products are averaged over the game's evaluation batches. Two ways of computing 
   block keeps the autograd graphs.
 Eigenvalues need only one of ``J`` and ``J^T`` (same spectrum): ``spectrum_operator`` picks the
 cheaper.
+
+Under torchrun (a game sharded by ``neural.sharding``) a ``JacobianOperator`` is mirrored on every
+rank: its construction and each product are announced to the serving ranks, each computes the sum
+over its own batches, and one all-reduce turns the sums into the average over all batches.
+Retained or streaming is decided per rank from the batches it holds.
 """
 from __future__ import annotations
 
@@ -144,6 +149,10 @@ class JacobianOperator(GameOperator):
         self._graphs: list | None = None  # retained: per batch [v, column leaves, J^T graph]
         self._fast = game.fast_path() if not transpose or self.symmetric else None
         self._linearized: list | None = None  # retained fast-path products, per batch
+        # what rebuilds it on the other ranks of a sharded game (retain and batched as asked)
+        self.spec = {"omega": self.omega, "rows": self.rows, "cols": self.cols,
+                     "transpose": transpose, "retain": retain, "batched": batched}
+        self._id = game.shard.expose(self)  # the mirrors' key there
 
     @property
     def uses_fast_path(self) -> bool:
@@ -198,11 +207,12 @@ class JacobianOperator(GameOperator):
 
     def _apply(self, u: torch.Tensor) -> torch.Tensor:
         """Products with u of shape (n,) or (m, n), averaged over the evaluation batches."""
+        self.game.shard.announce(self._id, "_apply", u)
         total = None
         for index, batch in enumerate(self.game.batches):
             part = self._batch_product(index, batch, u).detach()
             total = part if total is None else total + part
-        return total / len(self.game.batches)
+        return self.game.shard.mean([total])[0]
 
     def _batch_product(self, index: int, batch, u: torch.Tensor) -> torch.Tensor:
         if self._fast is not None:
@@ -244,7 +254,8 @@ class JacobianOperator(GameOperator):
         return product(tangents, self.cols, self.rows)
 
     def release(self) -> None:
-        """Free retained graphs (they are rebuilt on the next product)."""
+        """Free retained graphs (they are rebuilt on the next product), on every rank."""
+        self.game.shard.announce(self._id, "release")
         self._graphs = self._linearized = None
 
 
@@ -323,6 +334,9 @@ def dense_jacobian(game: NeuralGame, omega: torch.Tensor | None = None,
     if game.param_count > max_size:
         raise OptionError(f"the dense Jacobian of {game.param_count} parameters is too large "
                           f"(limit {max_size}); use the matrix-free operators")
+    if game.world_size > 1:
+        raise OptionError("the jacfwd Jacobian needs every evaluation batch in one process; "
+                          "under torchrun use the operators (JacobianOperator.to_dense)")
     omega = (game.omega() if omega is None else omega).detach()
     total = sum(jacfwd(lambda w, b=batch: game.functional_field(w, b)[0])(omega)
                 for batch in game.batches)

@@ -33,7 +33,7 @@ import torch
 
 from gametheory.errors import OptionError, PointError, UnknownGameError
 from neural.devices import parse_device, parse_dtype
-from neural.game import NeuralGame
+from neural.game import AllBatches, NeuralGame
 
 
 AT = ("iterate", "extrapolated", "average")
@@ -213,10 +213,35 @@ def _exists(target: str) -> bool:
 
 
 def load_checkpoint_game(path: str, device=None, dtype=None) -> tuple[NeuralGame, dict]:
-    """The checkpoint protocol of the training layer (imported lazily)."""
+    """The checkpoint protocol of the training layer (imported lazily), with the batches split
+    for the ranks of a process group where they are fewer (:func:`split_for_ranks`)."""
     from neural.training.trainer import load_neural_game
 
-    return load_neural_game(path, device=device, dtype=dtype)
+    game, meta = load_neural_game(path, device=device, dtype=dtype)
+    return split_for_ranks(game), meta
+
+
+def split_for_ranks(game: NeuralGame) -> NeuralGame:
+    """``game`` (a training run's, whose losses are means over samples) with each evaluation
+    batch split into equal slices of samples, one per rank, where an initialised process group
+    has more ranks than the game has batches (a MoG run's one full batch), so that every rank
+    can hold a share (``neural.sharding``). The mean over equal slices of their means is the
+    batch's mean: the same game, up to rounding."""
+    import torch.distributed as dist
+
+    world = dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+    if world <= len(game.batches):
+        return game
+    pieces = []
+    for batch in game.batches:
+        size = len(next(iter(batch.values())))
+        if size % world:
+            raise OptionError(f"an evaluation batch of {size} samples does not split into {world} "
+                              "equal parts: run a number of processes that divides it")
+        pieces += [{key: value[i * size // world:(i + 1) * size // world].clone()
+                    for key, value in batch.items()} for i in range(world)]
+    game.keep_batches(AllBatches(len(pieces)), pieces)
+    return game
 
 
 def _symbolic_point(game, points: Sequence[str] | None):

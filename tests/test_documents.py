@@ -159,6 +159,7 @@ def test_neural_documents_keys():
     has(eigen, EIGEN_KEYS | {"target", "block", "at"})
     assert sorted(e[0] for e in eigen["eigenvalues"]) == pytest.approx([-1.0, 2.0], abs=1e-12)
     assert eigen["block"] == "G" and eigen["target"] == target.label
+    assert eigen["world_size"] == 1  # one process; N under torchrun (tests/test_neural_ddp.py)
 
     report = classify_state(target.game)
     classified = classification_document(report, target.label)
@@ -169,6 +170,7 @@ def test_neural_documents_keys():
     has(classified["players"][0], NEURAL_PLAYER_KEYS)
     has(classified["top"], EIGEN_KEYS)
     assert classified["lssp"] is True and classified["dne"] is False and "target" not in report.to_dict()
+    assert classified["world_size"] == 1
 
     states = path_request("theta=2,phi=1", ["theta=0.02,phi=-0.01"], "rotation", device="cpu", dtype="float64")
     assert states.start.dtype == torch.float64 and states.clip == {}
@@ -176,6 +178,7 @@ def test_neural_documents_keys():
     has(angle, PATH_ANGLE_KEYS)
     has(angle["cosine"], SUMMARY_KEYS | {"per_end"})
     assert angle["ends"] == 1 and angle["alphas"] == [0.0, 0.5, 1.0, 1.5, 2.0]
+    assert angle["world_size"] == 1
 
 
 def test_neural_analysis_document_keys(tmp_path):
@@ -199,4 +202,5 @@ def test_neural_analysis_document_keys(tmp_path):
     has(document["path_angle"], PATH_ANGLE_KEYS - {"at"})
     assert list(document["timings"]) == [*STEPS, *RENDER_STEPS] and sorted(document["files"]) == sorted(FILES)
     assert document["at"] == "iterate" and document["minimisation"] is False and document["timeline"] is None
+    assert document["world_size"] == 1
     assert json.loads((tmp_path / "analysis" / "report.json").read_text()) == json.loads(json_text(document))

@@ -1,26 +1,16 @@
 """Data-parallel training: two gloo processes on CPU equal one process on the global batch."""
 import os
-import socket
-import time
-
-import pytest
 
 import torch
-import torch.multiprocessing as mp
 
 from neural.training.checkpoint import load_checkpoint
 from neural.training.presets import resolve_config
 from neural.training.trainer import build_game_parts, start_run
+from support.processes import spawn
 
 OPTIONS = dict(iterations=6, mog_samples=400, batch_size=200, latent_dim=8, width=16,
                loss="wgangp", method="extraadam", lr_g=0.01, lr_d=0.01, n_critic=2,
                log_every=3, checkpoint_every=3, sample_every=1000)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _worker(rank, world_size, port, run_dir, stop_rank=None):
@@ -42,24 +32,13 @@ def _worker(rank, world_size, port, run_dir, stop_rank=None):
         shutdown()
 
 
-def _spawn(*args):
-    context = mp.start_processes(_worker, args=(2, _free_port(), *args), nprocs=2, join=False,
-                                 start_method="fork")
-    deadline = time.monotonic() + 120
-    while not context.join(timeout=5):
-        if time.monotonic() > deadline:
-            for process in context.processes:
-                process.kill()
-            pytest.fail("data-parallel workers did not finish within 120 s")
-
-
 def test_two_process_gloo_run_equals_single_process(tmp_path):
     """Same global batch, same result to float tolerance. The single-process run goes first so
     that the forked workers inherit its imports (fork keeps the test to a few seconds)."""
     torch.set_num_threads(1)
     config = resolve_config("mog", "mog-wgangp-eg", **OPTIONS)
     start_run(config, tmp_path / "single", "cpu").run()
-    _spawn(str(tmp_path / "ddp"))
+    spawn(_worker, str(tmp_path / "ddp"))
     ddp, single = load_checkpoint(tmp_path / "ddp"), load_checkpoint(tmp_path / "single")
     assert ddp["iteration"] == single["iteration"] == 6
     _, initial, _ = build_game_parts(config)
@@ -74,7 +53,7 @@ def test_two_process_gloo_run_equals_single_process(tmp_path):
 def test_a_stop_on_one_rank_stops_every_rank_after_the_same_iteration(tmp_path):
     torch.set_num_threads(1)
     start_run(resolve_config("mog", "mog-wgangp-eg", **OPTIONS), tmp_path / "warm", "cpu")
-    _spawn(str(tmp_path / "ddp"), 1)
+    spawn(_worker, str(tmp_path / "ddp"), 1)
     stopped = [(tmp_path / "ddp" / f"rank{r}.txt").read_text() for r in range(2)]
     assert stopped == ["1", "1"]
     assert load_checkpoint(tmp_path / "ddp")["iteration"] == 1

@@ -17,7 +17,9 @@ Several alpha points are evaluated per pass with ``vmap`` over ``functional_call
 ``chunk`` (bounding memory). ``chunk=1`` evaluates one point per pass, which is faster on
 CPU (bench/RESULTS.md), so it is the CPU default: along the line of the game's fast path where
 it has one (``NeuralGame.fast_path``; the MoG closed form forms the generator's pre-activations,
-linear in alpha, once per path), else with eager autograd pruned per player.
+linear in alpha, once per path), else with eager autograd pruned per player. A game sharded
+under torchrun (``neural.sharding``) is evaluated one point at a time through
+``NeuralGame.mean_field_and_losses`` (the batches of every rank), without the line.
 """
 from __future__ import annotations
 
@@ -94,6 +96,8 @@ def path_angle(game: NeuralGame, start: torch.Tensor, ends: Sequence[torch.Tenso
     chunk = _default_chunk(game) if chunk is None else chunk
     if chunk < 1:
         raise OptionError(f"chunk must be at least 1, got {chunk}")
+    sharded = game.world_size > 1
+    chunk = 1 if sharded else chunk
     names, slices = game.player_names, list(game.slices.values())
     alphas = torch.linspace(a, b, points, dtype=game.dtype, device=game.device)
     start = start.detach().to(game.device, game.dtype)
@@ -108,7 +112,7 @@ def path_angle(game: NeuralGame, start: torch.Tensor, ends: Sequence[torch.Tenso
 
     batched = vmap(lambda alpha, s, d: average(game.functional_field, s + alpha * d),
                    in_dims=(0, None, None))
-    fast = game.fast_path()
+    fast = None if sharded else game.fast_path()
 
     def at_point(alpha: torch.Tensor, delta: torch.Tensor, line):
         """(field, losses) at start + alpha delta, averaged over the batches."""
@@ -117,7 +121,7 @@ def path_angle(game: NeuralGame, start: torch.Tensor, ends: Sequence[torch.Tenso
                 return average(lambda _, batch: line(float(alpha), batch), None)
             except Unsupported:  # e.g. non-finite samples there: autograd
                 pass
-        return average(game.field_and_losses, start + alpha * delta)
+        return game.mean_field_and_losses(start + alpha * delta)
 
     rows = {"inner": [], "norm": [], "grads": [], "losses": []}
     delta_norms = []
