@@ -13,6 +13,7 @@ from gametheory.dynamics.methods import Field, Method, update_jacobian
 from gametheory.dynamics.simulate import iterate
 from gametheory.dynamics.vocabulary import resolve_method, spec
 from gametheory.errors import OptionError
+from support.update_maps import finite_difference
 
 h, r, beta, gamma = sp.symbols("h r beta gamma")
 
@@ -68,23 +69,12 @@ NEW = [Method("eg", h=0.05, beta=-0.3), Method("altgd+eg", h=0.05), Method("altg
        Method("altgd+eg+ogd", h=0.05, beta=-0.2, gamma=0.3, ratio=1.5, order=(1, 0))]
 
 
-def _finite_difference(method, game, omega, eps=1e-6):
-    field = Field.of_game(game)
-    z0 = method.initial_state(np.asarray(omega, float))
-    cols = []
-    for k in range(z0.size):
-        e = np.zeros(z0.size)
-        e[k] = eps
-        cols.append((method.step(field, z0 + e) - method.step(field, z0 - e)) / (2 * eps))
-    return np.column_stack(cols)
-
-
 @pytest.mark.parametrize("name", ["example1", "dirac-gan-r1"])
 @pytest.mark.parametrize("method", NEW, ids=lambda m: m.label)
 def test_composed_jacobian_matches_finite_differences_of_the_composed_map(name, method):
     game, point = _point(name)
     omega = [float(v) for v in point.values]
-    fd = _finite_difference(method, game, omega)
+    fd = finite_difference(method, game, omega)
     exact = update_jacobian(method, point.jacobian, game.slices)
     assert np.allclose(np.array(exact.evalf().tolist(), float), fd, atol=1e-7)
     field = Field.of_game(game)

@@ -7,6 +7,7 @@ from gametheory import classify_game, zoo
 from gametheory.dynamics.methods import update_jacobian
 from gametheory.errors import OptionError
 from gametheory.dynamics.methods import Field, Method, parse_order
+from support.update_maps import finite_difference
 
 h, beta, gamma, r = sp.symbols("h beta gamma r")
 
@@ -15,17 +16,6 @@ def _point(name, stability="LSSP"):
     report = classify_game(zoo.get(name))
     point = next(p for p in report.points if p.stability == stability)
     return report.game, point
-
-
-def _finite_difference(method, game, omega, eps=1e-6):
-    field = Field.of_game(game)
-    z0 = method.initial_state(np.asarray(omega, float))
-    cols = []
-    for k in range(z0.size):
-        e = np.zeros(z0.size)
-        e[k] = eps
-        cols.append((method.step(field, z0 + e) - method.step(field, z0 - e)) / (2 * eps))
-    return np.column_stack(cols)
 
 
 METHODS = [Method("simgd", h=0.05), Method("simgd", h=0.05, ratio=2.5), Method("altgd", h=0.05),
@@ -41,7 +31,7 @@ def test_update_jacobian_matches_finite_differences(name, method):
     game = report.game
     exact = update_jacobian(method, point.jacobian, game.slices)
     omega = [float(v) for v in point.values]
-    fd = _finite_difference(method, game, omega)
+    fd = finite_difference(method, game, omega)
     assert np.allclose(np.array(exact.evalf().tolist(), float), fd, atol=1e-7)
     numeric = update_jacobian(method, np.array(point.jacobian.evalf().tolist(), float), game.slices)
     assert np.allclose(numeric, fd, atol=1e-7)
