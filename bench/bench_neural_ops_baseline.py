@@ -43,8 +43,9 @@ def baseline_eigs(players: dict, loss, batches: list, k: int, v0: np.ndarray):
 
 
 def baseline_path_angle(players: dict, loss, batch, start: dict, end: dict, alphas) -> np.ndarray:
-    """Cosine of eq. (7) at each alpha by loading interpolated state dicts; also returns the
-    path-norm and losses (computed as the literal loop would)."""
+    """Cosine of eq. (7) at each alpha by loading interpolated state dicts, in the orientation of
+    the paper's code and figures (the direction start minus end against v, i.e.
+    ``cos(end - start, -v)``); also computes the path-norm and losses as the literal loop would."""
     delta = _flat([end[n][k] - start[n][k] for n in players for k in start[n]])
     cosines = []
     for alpha in alphas:
@@ -56,6 +57,6 @@ def baseline_path_angle(players: dict, loss, batch, start: dict, end: dict, alph
         for name, module in players.items():
             grads += torch.autograd.grad(losses[name], list(module.parameters()), retain_graph=True)
         v = _flat(grads)
-        cosines.append(float(delta @ v / (delta.norm() * v.norm())))
+        cosines.append(float(-delta @ v / (delta.norm() * v.norm())))
         _ = [float(losses[n].detach()) for n in players]
     return np.array(cosines)
