@@ -1,0 +1,226 @@
+"""Dense linear algebra for certified verdicts of mid-sized games: the game Jacobian built from
+operator products in column blocks, the memory a dense proof needs, and one real Schur form of J
+that serves every spectral question.
+
+- ``dense_jacobian(op)``: J (float64) from ``op.matmat`` on blocks of identity columns; ``op``
+  is J or J^T (same spectrum; a J^T product is a row of J), the result is J either way.
+- ``SchurForm(j)``: ``J = Z T Z^T`` (LAPACK real Schur: Z orthogonal, T quasi-upper-triangular
+  with 1x1 and 2x2 diagonal blocks). It gives all eigenvalues (T's diagonal blocks), an
+  eigenvector of any of them by back substitution on T (``eigenpair``), and a candidate
+  Lyapunov matrix for ``J + s I``: ``X`` solving ``(T + s I)^T X + X (T + s I) = I`` by a
+  recursive blocked Bartels-Stewart solve (leaves by LAPACK ``trsyl``, the rest matrix
+  products), then ``P = Z X Z^T``. The candidate needs no accuracy: the proof verifies it.
+- ``memory_estimate(n)``: the float64 arrays the proof holds at once (J, T and Z, P, and
+  ``J^T P + P J``); without shift retries T and Z are freed before ``J^T P + P J`` is formed.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+import scipy.linalg.lapack as lapack
+import torch
+
+from gametheory.errors import OptionError
+from neural.analysis.certificates import blocks
+from neural.analysis.eigen import EigenResult, Progress
+from neural.operators import GameOperator
+
+BLOCK = 256
+"""Identity columns per ``matmat`` call when building J (one batched pass each on CUDA)."""
+LEAF = 128
+"""Size at or below which the blocked Lyapunov/Sylvester recursion calls LAPACK ``trsyl``."""
+UNITS = {"": 1, "B": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def parse_size(text: str) -> int:
+    """Bytes from ``4G``, ``500M``, ``1.5GB``, ``2048`` (binary units: K = 1024)."""
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([KMGT]?)(?:I?B)?\s*", str(text).upper())
+    if not match:
+        raise OptionError(f"--max-memory must be a size such as 4G, 500M or 2048 (bytes), got {text!r}")
+    return int(float(match.group(1)) * UNITS[match.group(2)])
+
+
+def size_text(size: float) -> str:
+    """A byte count in the largest binary unit that keeps it at least 1 (``3.3 GiB``)."""
+    for unit in ("T", "G", "M", "K"):
+        if size >= UNITS[unit]:
+            return f"{size / UNITS[unit]:.3g} {unit}iB"
+    return f"{int(size)} B"
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """The float64 arrays of a dense proof for ``n`` parameters, in bytes."""
+
+    n: int
+    parts: tuple[tuple[str, int], ...]
+
+    @property
+    def total(self) -> int:
+        """Everything held at once when shifted Lyapunov solves are retried (Schur form kept)."""
+        return sum(size for _, size in self.parts)
+
+    @property
+    def lean(self) -> int:
+        """The peak with one Lyapunov solve: T and Z are freed before ``J^T P + P J``."""
+        return self.total - dict(self.parts)["J^T P + P J"]
+
+    def to_dict(self) -> dict:
+        return {"parameters": self.n, "bytes": dict(self.parts), "total": self.total,
+                "lean": self.lean}
+
+    def describe(self) -> str:
+        parts = ", ".join(f"{name} {size_text(size)}" for name, size in self.parts)
+        return (f"dense proof of {self.n} parameters: memory estimate {size_text(self.total)} "
+                f"({parts}); {size_text(self.lean)} with a single Lyapunov solve")
+
+
+def memory_estimate(n: int) -> MemoryEstimate:
+    """The arrays of the dense proof of an ``n``-parameter game (module docstring)."""
+    square = 8 * n * n
+    return MemoryEstimate(n, (("J", square), ("Schur form T, Z", 2 * square),
+                              ("P", square), ("J^T P + P J", square)))
+
+
+def dense_jacobian(op: GameOperator, block: int = BLOCK, progress: Progress | None = None
+                   ) -> np.ndarray:
+    """The game Jacobian J as a float64 array from ``op`` (J, or J^T when ``op.transpose``), by
+    ``matmat`` on ``block`` identity columns at a time; ``progress(m)`` after each block."""
+    n = op.shape[0]
+    if block < 1:
+        raise OptionError(f"the block size must be at least 1, got {block}")
+    matrix = np.empty((n, n))
+    transpose = getattr(op, "transpose", False)
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        columns = torch.zeros(n, stop - start, dtype=op.dtype, device=op.device)
+        columns[torch.arange(start, stop), torch.arange(stop - start)] = 1
+        image = op.matmat(columns).detach().cpu().numpy()
+        if transpose:
+            matrix[start:stop, :] = image.T
+        else:
+            matrix[:, start:stop] = image
+        if progress:
+            progress(stop - start)
+    return matrix
+
+
+def _split(t: np.ndarray) -> int:
+    """A split point near the middle of quasi-triangular t that does not cut a 2x2 block."""
+    k = len(t) // 2
+    return k + 1 if t[k, k - 1] != 0 else k
+
+
+def _sylvester(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> None:
+    """Overwrite c with X solving ``a^T X + X b = c`` (a, b quasi-upper-triangular): split the
+    larger of a and b, solve one half, move its contribution to the other half's right side."""
+    m, p = c.shape
+    if max(m, p) <= LEAF:
+        x, scale, _ = lapack.dtrsyl(a, b, c, trana="T", tranb="N", isgn=1)
+        c[...] = x / scale
+        return
+    if m >= p:  # rows: a = [[a11, a12], [0, a22]]
+        k = _split(a)
+        _sylvester(a[:k, :k], b, c[:k])
+        c[k:] -= a[:k, k:].T @ c[:k]
+        _sylvester(a[k:, k:], b, c[k:])
+    else:  # columns: b = [[b11, b12], [0, b22]]
+        k = _split(b)
+        _sylvester(a, b[:k, :k], c[:, :k])
+        c[:, k:] -= c[:, :k] @ b[:k, k:]
+        _sylvester(a, b[k:, k:], c[:, k:])
+
+
+def _lyapunov(t: np.ndarray, c: np.ndarray) -> None:
+    """Overwrite the symmetric c with X solving ``t^T X + X t = c`` (t quasi-upper-triangular):
+    X11 from the leading block, X12 from a Sylvester equation, X21 = X12^T, then X22."""
+    n = len(t)
+    if n <= LEAF:
+        _sylvester(t, t, c)
+        return
+    k = _split(t)
+    t12 = t[:k, k:]
+    _lyapunov(t[:k, :k], c[:k, :k])
+    c[:k, k:] -= c[:k, :k] @ t12
+    _sylvester(t[:k, :k], t[k:, k:], c[:k, k:])
+    update = t12.T @ c[:k, k:]
+    c[k:, k:] -= update + update.T
+    c[k:, :k] = c[:k, k:].T
+    _lyapunov(t[k:, k:], c[k:, k:])
+
+
+class SchurForm:
+    """``J = Z T Z^T`` (module docstring); ``release()`` frees T and Z (eigenvalues stay)."""
+
+    def __init__(self, j: np.ndarray):
+        self.n = len(j)
+        self.t, self.z = scipy.linalg.schur(j, output="real", check_finite=False)
+        self.starts, values = [], []
+        i = 0
+        while i < self.n:
+            if i + 1 < self.n and self.t[i + 1, i] != 0:
+                pair = np.linalg.eigvals(self.t[i:i + 2, i:i + 2])
+                pair = pair[np.argsort(-pair.imag)]
+                values += list(pair)
+                self.starts += [i, i]
+                i += 2
+            else:
+                values.append(complex(self.t[i, i]))
+                self.starts.append(i)
+                i += 1
+        self.eigenvalues = np.array(values, dtype=complex)
+
+    def release(self) -> None:
+        self.t = self.z = None
+
+    def eigenvector(self, index: int) -> np.ndarray:
+        """An eigenvector of J for ``eigenvalues[index]``: ``T [Y; I; 0] = [Y; I; 0] B`` for
+        the diagonal block B at the eigenvalue (``T11 Y - Y B = -T12``, LAPACK ``trsyl``), then
+        Z times it times B's eigenvector."""
+        start, value = self.starts[index], self.eigenvalues[index]
+        size = 2 if value.imag != 0 else 1
+        b = self.t[start:start + size, start:start + size]
+        y = np.zeros((start + size, size))
+        y[start:] = np.eye(size)
+        if start:
+            x, scale, _ = lapack.dtrsyl(self.t[:start, :start], b, -self.t[:start, start:start + size],
+                                        trana="N", tranb="N", isgn=-1)
+            y[:start] = x / scale
+        w = np.ones(1) if size == 1 else np.linalg.eig(b)[1][:, np.argmin(np.abs(np.linalg.eigvals(b) - value))]
+        return self.z[:, :start + size] @ (y @ w)
+
+    def eigen_result(self, j: np.ndarray, k: int, which: str, products: int = 0) -> EigenResult:
+        """The k eigenvalues ordered by ``which`` ("LM" or "SR") with residuals
+        ``||J x - l x|| / ||x||`` computed with J."""
+        key = -np.abs(self.eigenvalues) if which == "LM" else self.eigenvalues.real
+        chosen = np.argsort(key, kind="stable")[:min(k, self.n)]
+        residuals = []
+        for index in chosen:
+            x = self.eigenvector(index)
+            value = self.eigenvalues[index]
+            residuals.append(float(np.linalg.norm(j @ x - value * x) / np.linalg.norm(x)))
+        return EigenResult(which, k, tuple(complex(self.eigenvalues[i]) for i in chosen),
+                           tuple(residuals), True, "dense", products)
+
+    def lyapunov(self, shift: float, last: bool = False) -> np.ndarray:
+        """A candidate P for ``(J + shift I)^T P + P (J + shift I) = I``: ``P = Z X Z^T`` with
+        X from the blocked solve on T (module docstring); ``last``: free T and Z afterwards."""
+        x = np.eye(self.n)
+        diagonal = np.diag_indices(self.n)
+        self.t[diagonal] += shift
+        try:
+            with np.errstate(all="ignore"):
+                _lyapunov(self.t, x)
+        finally:
+            self.t[diagonal] -= shift
+        z = self.z
+        if last:
+            self.release()
+        for rows in blocks(self.n):  # X <- X Z^T, row block by row block
+            x[rows] = x[rows] @ z.T
+        for cols in blocks(self.n):  # X <- Z X, column block by column block
+            x[:, cols] = z @ x[:, cols]
+        return x
