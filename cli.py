@@ -432,6 +432,10 @@ def neural_classify(
                                      "eigenvalues, Lyapunov/Cholesky proofs) up to N parameters (default "
                                      "2048; memory 8 N^2 bytes); beyond, Krylov solves, at most indicative."),
     exp_budget: int = typer.Option(None, "--exp-budget", min=0, help=EXP_BUDGET_HELP),
+    certify: bool = typer.Option(False, "--certify", help="Prove the verdicts on the dense Jacobian whatever "
+                                 "its size (built from products in blocks; prints a memory estimate first)."),
+    max_memory: str = typer.Option("4G", "--max-memory", metavar="SIZE", help="Refuse --certify when its "
+                                   "arrays need more than SIZE (e.g. 4G, 500M)."),
 ) -> None:
     """Is the state a stationary point, an LSSP (leftmost eigenvalue of J), a DNE (each player's
     smallest Hessian eigenvalue)? How much rotation? Each verdict says certified or indicative."""
@@ -443,10 +447,13 @@ def neural_classify(
     from neural.targets import resolve_target
 
     resolved = resolve_target(target, point, device=device, dtype=dtype)
+    if certify:
+        from neural.analysis.dense import memory_estimate
+        typer.echo(memory_estimate(resolved.game.param_count).describe(), err=True)
     with warnings.catch_warnings(), render.progress_bar("classify: products", console(stderr=True)) as advance:
         warnings.simplefilter("ignore", RuntimeWarning)
-        report = classify_state(resolved.game, grad_tol=grad_tol, progress=advance,
-                                **given(dense_budget=dense_budget, exp_budget=exp_budget))
+        report = classify_state(resolved.game, grad_tol=grad_tol, progress=advance, certify=certify,
+                                max_memory=max_memory, **given(dense_budget=dense_budget, exp_budget=exp_budget))
     if as_json:
         emit_json(classification_document(report, resolved.label))
     else:
