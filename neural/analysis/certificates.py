@@ -113,13 +113,21 @@ def _quadratic_form(a: np.ndarray, x: np.ndarray, perturbation: float = 0.0
     return value, bound
 
 
+def _lowest(a: np.ndarray) -> tuple[float, np.ndarray]:
+    """The smallest eigenvalue of the symmetric a and a unit eigenvector (column): LAPACK
+    ``syevr`` on that index only; the full ``syevd`` where it returns nothing (a tight cluster)."""
+    values, vectors = scipy.linalg.eigh(a, subset_by_index=[0, 0], check_finite=False)
+    if not len(values):
+        values, vectors = np.linalg.eigh(a)
+    return float(values[0]), vectors[:, :1]
+
+
 def symmetric_extremes(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The smallest and largest eigenvalues of the symmetric h and unit eigenvectors (columns),
-    by LAPACK ``syevr`` on the wanted index only (no full eigendecomposition)."""
-    n = len(h)
-    low, low_vector = scipy.linalg.eigh(h, subset_by_index=[0, 0], check_finite=False)
-    high, high_vector = scipy.linalg.eigh(h, subset_by_index=[n - 1, n - 1], check_finite=False)
-    return np.concatenate([low, high]), np.hstack([low_vector, high_vector])
+    without a full eigendecomposition (``_lowest`` of h and of -h)."""
+    low, low_vector = _lowest(h)
+    high, high_vector = _lowest(-h)
+    return np.array([low, -high]), np.hstack([low_vector, high_vector])
 
 
 def _abs_product_norm(j: np.ndarray, p: np.ndarray) -> float:
@@ -169,8 +177,7 @@ def verify_lyapunov(j: np.ndarray, p: np.ndarray, shift: float = 0.0,
     if positive_definite(p):  # P's inertia is that of every J + E: P itself needs no margin
         return Certificate("lyapunov", True, "J^T P + P J = Q > 0 and P > 0 (verified Cholesky "
                            "factors): every eigenvalue of J has Re > 0")
-    _, vector = scipy.linalg.eigh(p, subset_by_index=[0, 0], check_finite=False)
-    value, bound = _quadratic_form(p, vector[:, 0])  # P's sign pattern needs no margin either
+    value, bound = _quadratic_form(p, _lowest(p)[1][:, 0])  # P's sign pattern needs no margin either
     if value < -bound:
         return Certificate("lyapunov", False, f"J^T P + P J = Q > 0 (verified) and x^T P x = "
                            f"{value:.3g} < 0: J has an eigenvalue with Re < 0")
@@ -237,10 +244,11 @@ def hessian_certificate(h: np.ndarray, perturbation: float = 0.0,
     within ``perturbation`` of it: ``("minimum" | "maximum" | "saddle" | "not a minimum" | "",
     certificate)``; "" when nothing is proved. ``extremes``: eigenvectors of h's smallest and
     largest eigenvalues (columns), if already computed (``symmetric_extremes``)."""
-    h = (h + h.T) / 2
+    if not np.array_equal(h, h.T):
+        h = (h + h.T) / 2
     if positive_definite(h, perturbation):
         return "minimum", Certificate("cholesky", True, "verified Cholesky factor: positive definite")
-    if positive_definite(-h, perturbation):
+    if positive_definite(-h, perturbation, overwrite=True):
         return "maximum", Certificate("cholesky", False, "verified Cholesky factor of -H: "
                                       "negative definite")
     vectors = symmetric_extremes(h)[1] if extremes is None else extremes

@@ -43,8 +43,7 @@ from gametheory.display import latex
 from gametheory.errors import OptionError
 from neural.analysis.certificates import (Certificate, hessian_certificate, not_certified,
                                           stability_certificate, symmetric_extremes)
-from neural.analysis.dense import (BLOCK, SchurForm, dense_jacobian, memory_estimate, parse_size,
-                                   size_text)
+from neural.analysis.dense import BLOCK, SchurForm, checked_estimate, dense_jacobian, parse_size
 from neural.analysis.eigen import (DENSE_BUDGET, EXP_BUDGET, EigenResult, Progress, confirm_leftmost,
                                    dense_eigen, dense_matrix, hessian_extremes, leftmost_eigenvalues,
                                    top_eigenvalues)
@@ -249,11 +248,7 @@ def _certified_spectrum(op, game: NeuralGame, k: int, top_k: int, zero_tol: floa
     (``neural.analysis.dense``); the same proofs as the dense path. Refused (``OptionError``)
     when the arrays of the proof exceed ``max_memory`` bytes; shifted retries only when the
     Schur form can be kept beside ``J^T P + P J``."""
-    estimate = memory_estimate(game.param_count)
-    if estimate.lean > max_memory:
-        raise OptionError(f"--certify needs about {size_text(estimate.lean)} for "
-                          f"{game.param_count} parameters (J, its Schur form and P, each 8 n^2 "
-                          f"bytes), more than --max-memory {size_text(max_memory)}")
+    estimate = checked_estimate(game.param_count, max_memory)
     first = op.products
     matrix = dense_jacobian(op, progress=progress)
     op.release()

@@ -85,6 +85,18 @@ def memory_estimate(n: int) -> MemoryEstimate:
                               ("P", square), ("J^T P + P J", square)))
 
 
+def checked_estimate(n: int, max_memory: int | str) -> MemoryEstimate:
+    """The memory estimate of the dense proof of ``n`` parameters, or ``OptionError`` (one line)
+    when even its lean peak exceeds ``max_memory`` (bytes, or a size such as ``"4G"``)."""
+    limit = parse_size(max_memory) if isinstance(max_memory, str) else int(max_memory)
+    estimate = memory_estimate(n)
+    if estimate.lean > limit:
+        raise OptionError(f"--certify needs about {size_text(estimate.lean)} for {n} parameters "
+                          f"(J, its Schur form and P, each 8 n^2 bytes), more than --max-memory "
+                          f"{size_text(limit)}")
+    return estimate
+
+
 def dense_jacobian(op: GameOperator, block: int = BLOCK, progress: Progress | None = None
                    ) -> np.ndarray:
     """The game Jacobian J as a float64 array from ``op`` (J, or J^T when ``op.transpose``), by
