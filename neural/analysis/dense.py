@@ -221,18 +221,18 @@ class SchurForm:
         """A candidate P for ``(J + shift I)^T P + P (J + shift I) = I``: ``P = Z X Z^T`` with
         X from the blocked solve on T (module docstring); ``last``: free T and Z afterwards."""
         x = np.eye(self.n)
-        diagonal = np.diag_indices(self.n)
-        self.t[diagonal] += shift
-        try:
-            with np.errstate(all="ignore"):
+        diagonal, values = np.diag_indices(self.n), np.diag(self.t).copy()
+        self.t[diagonal] = values + shift
+        with np.errstate(all="ignore"):  # a failed solve gives inf/NaN: the proof refuses it
+            try:
                 _lyapunov(self.t, x)
-        finally:
-            self.t[diagonal] -= shift
-        z = self.z
-        if last:
-            self.release()
-        for rows in blocks(self.n):  # X <- X Z^T, row block by row block
-            x[rows] = x[rows] @ z.T
-        for cols in blocks(self.n):  # X <- Z X, column block by column block
-            x[:, cols] = z @ x[:, cols]
+            finally:
+                self.t[diagonal] = values
+            z = self.z
+            if last:
+                self.release()
+            for rows in blocks(self.n):  # X <- X Z^T, row block by row block
+                x[rows] = x[rows] @ z.T
+            for cols in blocks(self.n):  # X <- Z X, column block by column block
+                x[:, cols] = z @ x[:, cols]
         return x

@@ -3,7 +3,9 @@ without mutating them; serialised by :func:`gametheory.render.documents.json_tex
 
 The keys pinned in ``tests/test_documents.py`` are the contract: ``neural classify`` documents
 lead with ``grad_norm``, ``lssp``, ``lssp_certified``, ``leftmost_eigenvalue``, ``dne``,
-``player_min_eigenvalues``, ``max_rotation_ratio``; each document names its ``target``.
+``player_min_eigenvalues``, ``max_rotation_ratio``; each document names its ``target``. With
+``--certify`` a classify document adds ``certify`` (parameters, products, block, memory_estimate,
+max_memory, shift_retries, method); which proof was used is each certificate's ``kind``.
 """
 from __future__ import annotations
 
