@@ -164,26 +164,26 @@ def _lyapunov(t: np.ndarray, c: np.ndarray) -> None:
     _lyapunov(t[k:, k:], c[k:, k:])
 
 
+def _no_sort(*_):
+    """LAPACK ``gees``'s selection callback, unused (no reordering)."""
+    return 0
+
+
 class SchurForm:
     """``J = Z T Z^T`` (module docstring); ``release()`` frees T and Z (eigenvalues stay)."""
 
     def __init__(self, j: np.ndarray):
         self.n = len(j)
-        self.t, self.z = scipy.linalg.schur(j, output="real", check_finite=False)
-        self.starts, values = [], []
-        i = 0
-        while i < self.n:
-            if i + 1 < self.n and self.t[i + 1, i] != 0:
-                pair = np.linalg.eigvals(self.t[i:i + 2, i:i + 2])
-                pair = pair[np.argsort(-pair.imag)]
-                values += list(pair)
-                self.starts += [i, i]
-                i += 2
-            else:
-                values.append(complex(self.t[i, i]))
-                self.starts.append(i)
-                i += 1
-        self.eigenvalues = np.array(values, dtype=complex)
+        # workspace query: LAPACK reads only the shape (np.empty pages are never touched)
+        work = lapack.dgees(_no_sort, np.empty((self.n, self.n), order="F"), lwork=-1)[-2]
+        # a Fortran-ordered copy of J becomes T in place; Z is the only other n x n array
+        self.t, _, real, imag, self.z, _, info = lapack.dgees(
+            _no_sort, np.asfortranarray(j), compute_v=1, lwork=max(int(work[0]), 3 * self.n),
+            overwrite_a=1, sort_t=0)
+        if info:
+            raise scipy.linalg.LinAlgError(f"the real Schur decomposition of J failed (LAPACK info {info})")
+        self.eigenvalues = real + 1j * imag
+        self.starts = [i - 1 if i and imag[i] < 0 else i for i in range(self.n)]  # a pair's first row
 
     def release(self) -> None:
         self.t = self.z = None
