@@ -133,7 +133,7 @@ def symmetric_extremes(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _abs_product_norm(j: np.ndarray, p: np.ndarray) -> float:
     """``|| |J^T| |P| ||_F`` by blocks (no n x n temporary)."""
     total = 0.0
-    parts = blocks(len(j), 2048)
+    parts = blocks(len(j))
     for cols in parts:
         right = np.abs(p[:, cols])
         for rows in parts:

@@ -137,12 +137,14 @@ def _sylvester(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> None:
     if m >= p:  # rows: a = [[a11, a12], [0, a22]]
         k = _split(a)
         _sylvester(a[:k, :k], b, c[:k])
-        c[k:] -= a[:k, k:].T @ c[:k]
+        for cols in blocks(p):
+            c[k:, cols] -= a[:k, k:].T @ c[:k, cols]
         _sylvester(a[k:, k:], b, c[k:])
     else:  # columns: b = [[b11, b12], [0, b22]]
         k = _split(b)
         _sylvester(a, b[:k, :k], c[:, :k])
-        c[:, k:] -= c[:, :k] @ b[:k, k:]
+        for rows in blocks(m):
+            c[rows, k:] -= c[rows, :k] @ b[:k, k:]
         _sylvester(a, b[k:, k:], c[:, k:])
 
 
@@ -156,12 +158,36 @@ def _lyapunov(t: np.ndarray, c: np.ndarray) -> None:
     k = _split(t)
     t12 = t[:k, k:]
     _lyapunov(t[:k, :k], c[:k, :k])
-    c[:k, k:] -= c[:k, :k] @ t12
+    for rows in blocks(k):  # the updates go by blocks: no temporary of the matrix's size
+        c[rows, k:] -= c[rows, :k] @ t12
     _sylvester(t[:k, :k], t[k:, k:], c[:k, k:])
-    update = t12.T @ c[:k, k:]
-    c[k:, k:] -= update + update.T
+    for cols in blocks(n - k):  # C22 -= U + U^T, U = T12^T X12, one column block of U at a time
+        update = t12.T @ c[:k, k:][:, cols]
+        c[k:, k:][:, cols] -= update
+        c[k:, k:][cols, :] -= update.T
     c[k:, :k] = c[:k, k:].T
     _lyapunov(t[k:, k:], c[k:, k:])
+
+
+def _back_substitute(t: np.ndarray, b: np.ndarray, c: np.ndarray) -> None:
+    """Overwrite c (m x s) with Y solving ``t Y - Y b = c`` (t quasi-upper-triangular, b 1x1 or
+    2x2): row blocks from the bottom, each by LAPACK ``trsyl`` on t's diagonal block, its
+    contribution then moved to the rows above (no copy of t)."""
+    stop = len(t)
+    while stop > 0:
+        start = max(stop - LEAF, 0)
+        if start and t[start, start - 1] != 0:  # do not cut a 2x2 block
+            start -= 1
+        x, scale, _ = lapack.dtrsyl(t[start:stop, start:stop], b, c[start:stop], trana="N",
+                                    tranb="N", isgn=-1)
+        c[start:stop] = x / scale
+        c[:start] -= t[:start, start:stop] @ c[start:stop]
+        stop = start
+
+
+def _real_times(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``a @ x`` for a real matrix and a complex vector without a complex copy of a."""
+    return a @ x.real + 1j * (a @ x.imag)
 
 
 def _no_sort(*_):
@@ -190,7 +216,7 @@ class SchurForm:
 
     def eigenvector(self, index: int) -> np.ndarray:
         """An eigenvector of J for ``eigenvalues[index]``: ``T [Y; I; 0] = [Y; I; 0] B`` for
-        the diagonal block B at the eigenvalue (``T11 Y - Y B = -T12``, LAPACK ``trsyl``), then
+        the diagonal block B at the eigenvalue (``T11 Y - Y B = -T12``, ``_back_substitute``), then
         Z times it times B's eigenvector."""
         start, value = self.starts[index], self.eigenvalues[index]
         size = 2 if value.imag != 0 else 1
@@ -198,11 +224,10 @@ class SchurForm:
         y = np.zeros((start + size, size))
         y[start:] = np.eye(size)
         if start:
-            x, scale, _ = lapack.dtrsyl(self.t[:start, :start], b, -self.t[:start, start:start + size],
-                                        trana="N", tranb="N", isgn=-1)
-            y[:start] = x / scale
+            y[:start] = -self.t[:start, start:start + size]
+            _back_substitute(self.t[:start, :start], b, y[:start])
         w = np.ones(1) if size == 1 else np.linalg.eig(b)[1][:, np.argmin(np.abs(np.linalg.eigvals(b) - value))]
-        return self.z[:, :start + size] @ (y @ w)
+        return _real_times(self.z[:, :start + size], y @ w)
 
     def eigen_result(self, j: np.ndarray, k: int, which: str, products: int = 0) -> EigenResult:
         """The k eigenvalues ordered by ``which`` ("LM" or "SR") with residuals
@@ -213,7 +238,7 @@ class SchurForm:
         for index in chosen:
             x = self.eigenvector(index)
             value = self.eigenvalues[index]
-            residuals.append(float(np.linalg.norm(j @ x - value * x) / np.linalg.norm(x)))
+            residuals.append(float(np.linalg.norm(_real_times(j, x) - value * x) / np.linalg.norm(x)))
         return EigenResult(which, k, tuple(complex(self.eigenvalues[i]) for i in chosen),
                            tuple(residuals), True, "dense", products)
 
