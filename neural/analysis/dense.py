@@ -6,12 +6,13 @@ that serves every spectral question.
   is J or J^T (same spectrum; a J^T product is a row of J), the result is J either way.
 - ``SchurForm(j)``: ``J = Z T Z^T`` (LAPACK real Schur: Z orthogonal, T quasi-upper-triangular
   with 1x1 and 2x2 diagonal blocks). It gives all eigenvalues (T's diagonal blocks), an
-  eigenvector of any of them by back substitution on T (``eigenpair``), and a candidate
+  eigenvector of any of them by back substitution on T (``eigenvector``), and a candidate
   Lyapunov matrix for ``J + s I``: ``X`` solving ``(T + s I)^T X + X (T + s I) = I`` by a
   recursive blocked Bartels-Stewart solve (leaves by LAPACK ``trsyl``, the rest matrix
   products), then ``P = Z X Z^T``. The candidate needs no accuracy: the proof verifies it.
 - ``memory_estimate(n)``: the float64 arrays the proof holds at once (J, T and Z, P, and
-  ``J^T P + P J``); without shift retries T and Z are freed before ``J^T P + P J`` is formed.
+  ``J^T P + P J``); without shift retries T and Z are freed before ``J^T P + P J`` is formed
+  (the lean peak: four n x n arrays). Every other temporary is a block of rows or columns.
 """
 from __future__ import annotations
 
