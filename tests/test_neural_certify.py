@@ -124,3 +124,14 @@ def test_cli_certify_json_names_the_certificate():
     assert "memory estimate" in result.stderr
     plain = json.loads(run("neural", "classify", "dirac-gan-r1", "--json").stdout)
     assert "certify" not in plain
+
+
+def test_a_budget_below_the_full_estimate_proves_with_one_shifted_solve():
+    rng = np.random.default_rng(7)
+    pairs = [(x, y, -y, x) for x, y in zip(rng.uniform(0.01, 0.1, 60), rng.uniform(80, 120, 60))]
+    pairs[5] = (-0.05, 100.0, -100.0, -0.05)
+    estimate = memory_estimate(120)
+    report = classify_state(rotating_game(pairs), certify=True, grad_tol=np.inf,
+                            max_memory=(estimate.lean + estimate.total) // 2)
+    assert report.dense_proof["shift_retries"] is False
+    assert report.certificate.verdict is False and "Re < -0.025" in report.certificate.reason
