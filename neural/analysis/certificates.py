@@ -113,21 +113,28 @@ def _quadratic_form(a: np.ndarray, x: np.ndarray, perturbation: float = 0.0
     return value, bound
 
 
-def _lowest(a: np.ndarray) -> tuple[float, np.ndarray]:
-    """The smallest eigenvalue of the symmetric a and a unit eigenvector (column): LAPACK
-    ``syevr`` on that index only; the full ``syevd`` where it returns nothing (a tight cluster)."""
-    values, vectors = scipy.linalg.eigh(a, subset_by_index=[0, 0], check_finite=False)
-    if not len(values):
-        values, vectors = np.linalg.eigh(a)
-    return float(values[0]), vectors[:, :1]
-
-
 def symmetric_extremes(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The smallest and largest eigenvalues of the symmetric h and unit eigenvectors (columns),
-    without a full eigendecomposition (``_lowest`` of h and of -h)."""
-    low, low_vector = _lowest(h)
-    high, high_vector = _lowest(-h)
-    return np.array([low, -high]), np.hstack([low_vector, high_vector])
+    """The smallest and largest eigenvalues of the symmetric h and unit eigenvectors (columns)
+    from one tridiagonal reduction ``h = Q T Q^T`` (LAPACK ``sytrd``): T's two extreme
+    eigenpairs (``stebz``/``stein``), then Q applied to the two vectors (``ormqr``). A full
+    eigendecomposition where the tridiagonal solve fails (tight clusters) or h is tiny."""
+    n = len(h)
+    if n >= 3:
+        lwork = int(scipy.linalg.lapack.dsytrd_lwork(n, lower=1)[0])
+        reduced, d, e, tau, _ = scipy.linalg.lapack.dsytrd(h.T, lower=1, lwork=max(lwork, n))
+        try:
+            ends = [scipy.linalg.eigh_tridiagonal(d, e, select="i", select_range=(i, i))
+                    for i in (0, n - 1)]
+        except np.linalg.LinAlgError:
+            ends = []
+        if all(len(values) == 1 for values, _ in ends) and ends:
+            vectors = np.hstack([vector for _, vector in ends])
+            vectors[1:], _, info = scipy.linalg.lapack.dormqr(
+                b"L", b"N", reduced[1:, :n - 1], tau, vectors[1:], lwork=256)
+            if info == 0:
+                return np.concatenate([values for values, _ in ends]), vectors
+    values, vectors = np.linalg.eigh(h)
+    return values[[0, -1]], vectors[:, [0, -1]]
 
 
 def _abs_product_norm(j: np.ndarray, p: np.ndarray) -> float:
@@ -177,7 +184,7 @@ def verify_lyapunov(j: np.ndarray, p: np.ndarray, shift: float = 0.0,
     if positive_definite(p):  # P's inertia is that of every J + E: P itself needs no margin
         return Certificate("lyapunov", True, "J^T P + P J = Q > 0 and P > 0 (verified Cholesky "
                            "factors): every eigenvalue of J has Re > 0")
-    value, bound = _quadratic_form(p, _lowest(p)[1][:, 0])  # P's sign pattern needs no margin either
+    value, bound = _quadratic_form(p, symmetric_extremes(p)[1][:, 0])  # P's sign pattern needs no margin either
     if value < -bound:
         return Certificate("lyapunov", False, f"J^T P + P J = Q > 0 (verified) and x^T P x = "
                            f"{value:.3g} < 0: J has an eigenvalue with Re < 0")
