@@ -10,11 +10,13 @@ its phases by wrapping the library functions it calls (the code path is the real
    Rump-verified Cholesky factors),
 5. Hessian proofs: ``symmetric_extremes`` and ``hessian_certificate`` for every player.
 
-Threads: torch and the BLAS (OpenBLAS/MKL/OpenMP environment variables, set before numpy is
-imported) both get ``--threads``. Peak memory: the process's maximum resident set
+Threads: the BLAS (OpenBLAS/MKL/OpenMP environment variables, set before numpy is imported) gets
+``--threads``, torch ``--torch-threads`` (default: the same; the closed-form products that build
+J are small, and on a loaded machine one torch thread builds J faster than two). Peak memory: the process's maximum resident set
 (``resource.getrusage``), before and after the run.
 
-Usage: python bench/bench_certify.py CHECKPOINT [--threads 2] [--max-memory 4G] [--json]
+Usage: python bench/bench_certify.py CHECKPOINT [--threads 2] [--torch-threads 1] [--max-memory 4G]
+       [--json]
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoint")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--torch-threads", type=int, default=None)
     parser.add_argument("--max-memory", default="4G")
     parser.add_argument("--json", action="store_true")
     return parser.parse_args()
@@ -48,7 +51,8 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     import torch
 
-    torch.set_num_threads(args.threads)
+    torch_threads = args.threads if args.torch_threads is None else args.torch_threads
+    torch.set_num_threads(torch_threads)
     import neural.analysis.classify as classify
     import neural.analysis.dense as dense
     from neural.targets import resolve_target
@@ -79,7 +83,7 @@ def main() -> None:
     total = time.perf_counter() - start
     results = {
         "checkpoint": args.checkpoint, "parameters": game.param_count, "dtype": str(game.dtype),
-        "threads": args.threads, "torch": torch.__version__, "seconds": round(total, 1),
+        "threads": args.threads, "torch_threads": torch_threads, "torch": torch.__version__, "seconds": round(total, 1),
         "phases_s": {k: round(v, 1) for k, v in phases.items()},
         "peak_rss_bytes": _peak_bytes(), "rss_after_loading_bytes": loaded,
         "memory_estimate": dense.memory_estimate(game.param_count).to_dict(),
@@ -94,7 +98,8 @@ def main() -> None:
     if args.json:
         print(json.dumps(results, indent=1))
         return
-    print(f"{game.param_count} parameters ({game.dtype}), {args.threads} thread(s): "
+    print(f"{game.param_count} parameters ({game.dtype}), {args.threads} BLAS / {torch_threads} torch "
+          f"thread(s): "
           f"{total:.1f} s, peak RSS {results['peak_rss_bytes'] / 2**30:.2f} GiB")
     for phase, seconds in phases.items():
         print(f"  {phase}: {seconds:.1f} s")
