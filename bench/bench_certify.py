@@ -12,8 +12,8 @@ its phases by wrapping the library functions it calls (the code path is the real
 
 Threads: the BLAS (OpenBLAS/MKL/OpenMP environment variables, set before numpy is imported) gets
 ``--threads``, torch ``--torch-threads`` (default: the same; the closed-form products that build
-J are small, and on a loaded machine one torch thread builds J faster than two). Peak memory: the process's maximum resident set
-(``resource.getrusage``), before and after the run.
+J are small, and on a loaded machine one torch thread builds J faster than two). Peak memory: the
+process's maximum resident set (``resource.getrusage``), after loading and after the run.
 
 Usage: python bench/bench_certify.py CHECKPOINT [--threads 2] [--torch-threads 1] [--max-memory 4G]
        [--json]
@@ -83,7 +83,8 @@ def main() -> None:
     total = time.perf_counter() - start
     results = {
         "checkpoint": args.checkpoint, "parameters": game.param_count, "dtype": str(game.dtype),
-        "threads": args.threads, "torch_threads": torch_threads, "torch": torch.__version__, "seconds": round(total, 1),
+        "threads": args.threads, "torch_threads": torch_threads, "torch": torch.__version__,
+        "seconds": round(total, 1),
         "phases_s": {k: round(v, 1) for k, v in phases.items()},
         "peak_rss_bytes": _peak_bytes(), "rss_after_loading_bytes": loaded,
         "memory_estimate": dense.memory_estimate(game.param_count).to_dict(),

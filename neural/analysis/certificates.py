@@ -25,7 +25,8 @@ What is proved is a statement about the matrix evaluated (``SCOPE``): products i
 float64 carry rounding errors that autodiff does not bound, and where they cancel the exact
 Jacobian of the stored parameters can lie on the other side of the axis.
 ``perturbation`` delta: the proofs then hold for every matrix within delta (2-norm) of the one
-given, e.g. an estimate of the products' own rounding: ``(J + E)^T P + P (J + E) >= Q - 2 delta ||P|| I``, and a
+given, e.g. an estimate of the products' own rounding:
+``(J + E)^T P + P (J + E) >= Q - 2 delta ||P|| I``, and a
 symmetric perturbation moves a Rayleigh quotient or the smallest eigenvalue by at most delta.
 """
 from __future__ import annotations
@@ -173,25 +174,28 @@ def verify_lyapunov(j: np.ndarray, p: np.ndarray, shift: float = 0.0,
         p_norm = _frobenius(p)
         # |fl(H) - A^T P| <= gamma_{n+1} (|J^T| + |s| I) |P| entrywise, twice for Q, plus Q's own
         # rounding; doubled for the bound's own rounding.
-        error = (2 * (2 * _gamma(n + 1) * (_abs_product_norm(j, p) + abs(shift) * p_norm)
-                      + UNIT * 2 * _frobenius(half))
-                 + 2 * perturbation * p_norm * (1 + n * UNIT))
+        rounding = 2 * (2 * _gamma(n + 1) * (_abs_product_norm(j, p) + abs(shift) * p_norm)
+                        + UNIT * 2 * _frobenius(half))
+        allowance = 2 * perturbation * p_norm * (1 + n * UNIT)  # (J + E)^T P + P (J + E) >= Q - this
+        error = rounding + allowance
     if not np.isfinite(error) or not positive_definite(half, error / 2, overwrite=True):
         return not_certified(f"Q = J^T P + P J is not verified positive definite (rounding bound "
-                             f"{error:.2g}; P is ill-conditioned: eigenvalues near the imaginary "
+                             f"{error:.2g}, of which {allowance:.2g} allows for the products' "
+                             "rounding; P is ill-conditioned: eigenvalues near the imaginary "
                              "axis or Jordan blocks)")
     del half
     if positive_definite(p):  # P's inertia is that of every J + E: P itself needs no margin
         return Certificate("lyapunov", True, "J^T P + P J = Q > 0 and P > 0 (verified Cholesky "
                            "factors): every eigenvalue of J has Re > 0")
-    value, bound = _quadratic_form(p, symmetric_extremes(p)[1][:, 0])  # P's sign pattern needs no margin either
+    lowest = symmetric_extremes(p)[1][:, 0]
+    value, bound = _quadratic_form(p, lowest)  # P's sign pattern needs no margin either
     if value < -bound:
         return Certificate("lyapunov", False, f"J^T P + P J = Q > 0 (verified) and x^T P x = "
                            f"{value:.3g} < 0: J has an eigenvalue with Re < 0")
     return not_certified("P is neither verified positive definite nor verified indefinite")
 
 
-def bartels_stewart(j: np.ndarray, shift: float = 0.0, last: bool = True) -> np.ndarray:
+def bartels_stewart(j: np.ndarray, shift: float = 0.0) -> np.ndarray:
     """A candidate P for ``(J + shift I)^T P + P (J + shift I) = I`` by scipy's Bartels-Stewart
     solve (NaN where it fails: the proof then refuses it)."""
     n = len(j)

@@ -227,7 +227,11 @@ class SchurForm:
         if start:
             y[:start] = -self.t[:start, start:start + size]
             _back_substitute(self.t[:start, :start], b, y[:start])
-        w = np.ones(1) if size == 1 else np.linalg.eig(b)[1][:, np.argmin(np.abs(np.linalg.eigvals(b) - value))]
+        if size == 1:
+            w = np.ones(1)
+        else:  # B's eigenvector for the eigenvalue asked for (B has the conjugate pair)
+            pair, vectors = np.linalg.eig(b)
+            w = vectors[:, np.argmin(np.abs(pair - value))]
         return _real_times(self.z[:, :start + size], y @ w)
 
     def eigen_result(self, j: np.ndarray, k: int, which: str, products: int = 0) -> EigenResult:
