@@ -482,6 +482,10 @@ def neural_classify(
     exp_budget: int = typer.Option(None, "--exp-budget", min=0, help=EXP_BUDGET_HELP),
     at: str = typer.Option("iterate", "--at", metavar="WHICH", help=AT_HELP),
     max_products: int = typer.Option(None, "--max-products", min=1, metavar="N", help=MAX_PRODUCTS_HELP),
+    certify: bool = typer.Option(False, "--certify", help="Prove the verdicts on the dense Jacobian whatever "
+                                 "its size (built from products in blocks; prints a memory estimate first)."),
+    max_memory: str = typer.Option("4G", "--max-memory", metavar="SIZE", help="Refuse --certify when its "
+                                   "arrays need more than SIZE (e.g. 4G, 500M)."),
 ) -> None:
     """Is the state a stationary point, an LSSP (leftmost eigenvalue of J), a DNE (each player's
     smallest Hessian eigenvalue)? How much rotation? Each verdict says certified or indicative."""
@@ -496,11 +500,14 @@ def neural_classify(
     resolved = resolve_target(target, point, device=device, dtype=dtype, at=at)
     if not lead(resolved.game):  # a serving rank under torchrun, done
         return
+    if certify:
+        from neural.analysis.dense import checked_estimate
+        typer.echo(checked_estimate(resolved.game.param_count, max_memory).describe(), err=True)
     with warnings.catch_warnings(), render.progress_bar("classify: products", console(stderr=True)) as advance:
         warnings.simplefilter("ignore", RuntimeWarning)
-        report = classify_state(resolved.game, grad_tol=grad_tol, progress=advance,
-                                **given(dense_budget=dense_budget, exp_budget=exp_budget,
-                                        max_products=max_products))
+        report = classify_state(resolved.game, grad_tol=grad_tol, progress=advance, certify=certify,
+                                max_memory=max_memory, **given(dense_budget=dense_budget, exp_budget=exp_budget,
+                                                                max_products=max_products))
     if as_json:
         emit_json(classification_document(report, resolved.label, resolved.at))
     else:

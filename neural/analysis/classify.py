@@ -21,6 +21,9 @@ Convention (docs/design.md): LSSP iff ``v = 0`` and every eigenvalue of ``J`` ha
   products with ``Re l > max(m, 1/t)``; otherwise the verdict is undecided, never "stable".
   Player Hessians by Lanczos: a returned eigenvalue below ``-m`` proves a negative eigenvalue
   (symmetric: some eigenvalue lies within r of it), "minimum" stays indicative.
+- ``certify``: the dense proofs at any size (``neural.analysis.dense``: J built from products in
+  column blocks, one real Schur form for the eigenvalues and the Lyapunov candidates), after a
+  memory estimate; refused when it exceeds ``max_memory``.
 - rotation (indicative: over the computed eigenvalues only): largest |Im l| and |Im l / Re l|.
 
 Krylov solves first run at a loose tolerance (``SCREEN_TOL``) and are repeated at the tight
@@ -40,7 +43,8 @@ import torch
 from gametheory.display import latex
 from gametheory.errors import OptionError
 from neural.analysis.certificates import (Certificate, hessian_certificate, not_certified,
-                                          stability_certificate)
+                                          stability_certificate, symmetric_extremes)
+from neural.analysis.dense import BLOCK, SchurForm, checked_estimate, dense_jacobian, parse_size
 from neural.analysis.eigen import (DENSE_BUDGET, EXP_BUDGET, MAX_PRODUCTS, EigenResult, Progress,
                                    confirm_leftmost, dense_eigen, dense_matrix, hessian_extremes,
                                    leftmost_eigenvalues, top_eigenvalues)
@@ -90,6 +94,7 @@ class NeuralClassification:
     max_imag: float
     max_rotation_ratio: float  # inf when an eigenvalue is (numerically) on the imaginary axis
     notes: tuple[str, ...]
+    dense_proof: dict | None = None  # how ``certify`` built J and proved (None: not asked)
 
     @property
     def leftmost_eigenvalue(self) -> complex:
@@ -118,6 +123,7 @@ class NeuralClassification:
             "top": self.top.to_dict(),
             "leftmost": self.leftmost.to_dict(),
             "notes": list(self.notes),
+            **({"certify": self.dense_proof} if self.dense_proof is not None else {}),
         }
 
     def _repr_latex_(self) -> str | None:
@@ -175,23 +181,13 @@ def product_noise(matrix, dtype: torch.dtype) -> float:
     return PRODUCT_NOISE * torch.finfo(dtype).eps * float(np.linalg.norm(matrix))
 
 
-def _dense_spectrum(op, game: NeuralGame, k: int, top_k: int, zero_tol: float,
-                    progress: Progress | None) -> _Spectrum:
-    """Every spectral verdict from one dense matrix of the spectrum operator (J or J^T: same
-    eigenvalues and inertia; its diagonal blocks are the players' Hessians). A proved verdict
-    wins over the one the eigenvalues suggest."""
-    first = op.products
-    matrix = dense_matrix(op, progress)
-    products = op.products - first
-    system = np.linalg.eig(matrix)
-    top = dense_eigen(matrix, top_k, "LM", products=products, system=system)
-    leftmost = dense_eigen(matrix, k, "SR", system=system)
-    radius = abs(top.eigenvalues[0])
+def _stability_verdict(certificate: Certificate, leftmost: EigenResult, radius: float,
+                       zero_tol: float) -> tuple[bool | None, list[str]]:
+    """J's stability verdict from a dense solve: the proved one where there is a proof (with a
+    note where the eigenvalues disagree), else the one the eigenvalues suggest (indicative)."""
     left = leftmost.eigenvalues[0]
     margin = max(leftmost.residuals[0], zero_tol * radius)
     sign = _sign(left.real, margin)
-    noise = product_noise(matrix, game.dtype)
-    certificate = stability_certificate(matrix, system[0].real, noise)
     notes = []
     if certificate.verdict is None:
         stable = None if sign == 0 else sign > 0
@@ -204,17 +200,83 @@ def _dense_spectrum(op, game: NeuralGame, k: int, top_k: int, zero_tol: float,
                          f"part {left.real:.3g}, margin {margin:.3g})")
     if sign == 0 and certificate.verdict is None:
         notes.append(f"leftmost real part {left.real:.3g} is within {margin:.3g} of zero: marginal")
+    return stable, notes
+
+
+def _dense_player(name: str, block: np.ndarray, low: float, high: float, residual: float,
+                  noise: float, zero_tol: float, extremes: np.ndarray | None = None
+                  ) -> PlayerCurvature:
+    """A player's curvature from its dense Hessian block: the proved verdict where there is one,
+    else the one its extreme eigenvalues suggest."""
+    proved, proof = hessian_certificate(block, noise, extremes)
+    verdict = proved or _curvature_verdict(
+        low, high, max(residual, zero_tol * max(abs(low), abs(high))))
+    return PlayerCurvature(name, low, high, residual, verdict, bool(proved), proof)
+
+
+def _dense_spectrum(op, game: NeuralGame, k: int, top_k: int, zero_tol: float,
+                    progress: Progress | None) -> _Spectrum:
+    """Every spectral verdict from one dense matrix of the spectrum operator (J or J^T: same
+    eigenvalues and inertia; its diagonal blocks are the players' Hessians). A proved verdict
+    wins over the one the eigenvalues suggest."""
+    first = op.products
+    matrix = dense_matrix(op, progress)
+    products = op.products - first
+    system = np.linalg.eig(matrix)
+    top = dense_eigen(matrix, top_k, "LM", products=products, system=system)
+    leftmost = dense_eigen(matrix, k, "SR", system=system)
+    noise = product_noise(matrix, game.dtype)
+    certificate = stability_certificate(matrix, system[0].real, noise)
+    stable, notes = _stability_verdict(certificate, leftmost, abs(top.eigenvalues[0]), zero_tol)
     players = []
     for name, part in game.slices.items():
         block = matrix[part, part]
         result = dense_eigen(block, len(block), "SA", symmetric=True)
         low, high = result.eigenvalues[0].real, result.eigenvalues[-1].real
         residual = max(result.residuals[0], result.residuals[-1])
-        proved, proof = hessian_certificate(block, noise)
-        verdict = proved or _curvature_verdict(
-            low, high, max(residual, zero_tol * max(abs(low), abs(high))))
-        players.append(PlayerCurvature(name, low, high, residual, verdict, bool(proved), proof))
+        players.append(_dense_player(name, block, low, high, residual, noise, zero_tol))
     return _Spectrum(top, leftmost, stable, certificate, tuple(players), tuple(notes))
+
+
+DEFAULT_MAX_MEMORY = "4G"
+"""What ``certify`` may hold at once by default (``neural.analysis.dense.parse_size``)."""
+
+
+def _certified_spectrum(op, game: NeuralGame, k: int, top_k: int, zero_tol: float,
+                        max_memory: int, progress: Progress | None) -> tuple[_Spectrum, dict]:
+    """Every spectral verdict from the dense J built in blocks whatever its size, with one Schur
+    form for the eigenvalues, their eigenvectors and the Lyapunov candidates
+    (``neural.analysis.dense``); the same proofs as the dense path. Refused (``OptionError``)
+    when the arrays of the proof exceed ``max_memory`` bytes; shifted retries only when the
+    Schur form can be kept beside ``J^T P + P J``."""
+    estimate = checked_estimate(game.param_count, max_memory)
+    first = op.products
+    matrix = dense_jacobian(op, progress=progress)
+    op.release()
+    products = op.products - first
+    schur = SchurForm(matrix)
+    top = schur.eigen_result(matrix, top_k, "LM", products)
+    leftmost = schur.eigen_result(matrix, k, "SR")
+    noise = product_noise(matrix, game.dtype)
+    retry = estimate.total <= max_memory
+    certificate = stability_certificate(matrix, schur.eigenvalues.real, noise,
+                                        candidate=schur.lyapunov, retry=retry)
+    schur.release()
+    stable, notes = _stability_verdict(certificate, leftmost, abs(top.eigenvalues[0]), zero_tol)
+    players = []
+    for name, part in game.slices.items():
+        block = matrix[part, part]
+        block = (block + block.T) / 2
+        values, vectors = symmetric_extremes(block)
+        residual = max(float(np.linalg.norm(block @ vectors[:, i] - values[i] * vectors[:, i]))
+                       for i in (0, 1))
+        players.append(_dense_player(name, block, float(values[0]), float(values[1]), residual,
+                                     noise, zero_tol, vectors))
+    proof = {"parameters": game.param_count, "products": products, "block": BLOCK,
+             "memory_estimate": estimate.to_dict(), "max_memory": max_memory,
+             "shift_retries": retry, "method": "real Schur form, blocked Bartels-Stewart "
+             "candidate, Rump-verified Cholesky factors"}
+    return _Spectrum(top, leftmost, stable, certificate, tuple(players), tuple(notes)), proof
 
 
 def _krylov_player(game: NeuralGame, name: str, omega, zero_tol: float, max_products: int,
@@ -317,21 +379,28 @@ def _krylov_spectrum(op, game: NeuralGame, omega, k: int, top_k: int, zero_tol: 
 def classify_state(game: NeuralGame, omega: torch.Tensor | None = None, *, k: int = 2,
                    top_k: int = 6, grad_tol: float = 1e-6, zero_tol: float | None = None,
                    dense_budget: int = DENSE_BUDGET, exp_budget: int = EXP_BUDGET,
-                   max_products: int = MAX_PRODUCTS,
+                   max_products: int = MAX_PRODUCTS, certify: bool = False,
+                   max_memory: int | str = DEFAULT_MAX_MEMORY,
                    progress: Progress | None = None) -> NeuralClassification:
     """Classify the state ``omega`` (default: the game's) of ``game`` (module docstring):
     ``top_k`` eigenvalues by magnitude, ``k`` leftmost ones (k=2 covers a complex pair), each
     player's Hessian extremes. Dense (with proofs) up to ``dense_budget`` parameters; beyond,
     Krylov solves of at most ``max_products`` products each (what one could not decide is
-    undecided) with an exponential confirmation of at most ``exp_budget`` products."""
+    undecided) with an exponential confirmation of at most ``exp_budget`` products.
+    ``certify``: the dense proofs whatever the size, refused when they need more than
+    ``max_memory`` (bytes, or a size such as ``"4G"``)."""
     if not grad_tol >= 0:
         raise OptionError(f"--grad-tol must be non-negative, got {grad_tol}")
+    max_memory = parse_size(max_memory) if isinstance(max_memory, str) else int(max_memory)
     omega = game.omega() if omega is None else omega
     zero_tol = default_zero_tol(game.dtype) if zero_tol is None else zero_tol
     grad_norm = float(torch.linalg.vector_norm(game.vector_field(omega)))
     stationary = grad_norm <= grad_tol
     op = spectrum_operator(game, omega)
-    if game.param_count <= max(dense_budget, k + 2, top_k + 2):
+    proof = None
+    if certify:
+        spectrum, proof = _certified_spectrum(op, game, k, top_k, zero_tol, max_memory, progress)
+    elif game.param_count <= max(dense_budget, k + 2, top_k + 2):
         spectrum = _dense_spectrum(op, game, k, top_k, zero_tol, progress)
         op.release()
     else:
@@ -365,4 +434,4 @@ def classify_state(game: NeuralGame, omega: torch.Tensor | None = None, *, k: in
     return NeuralClassification(
         grad_norm, grad_tol, stationary, top, leftmost, stable, stability_certified,
         spectrum.certificate, lssp, lssp_certified, players, dne, dne_certified, max_imag,
-        max(ratios, default=0.0), tuple(notes))
+        max(ratios, default=0.0), tuple(notes), proof)

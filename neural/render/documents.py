@@ -6,7 +6,9 @@ lead with ``grad_norm``, ``lssp``, ``lssp_certified``, ``leftmost_eigenvalue``, 
 ``player_min_eigenvalues``, ``max_rotation_ratio``; each document names its ``target`` and the
 point of a checkpoint analysed (``at``: iterate, extrapolated or average) and how many processes
 computed it (``world_size``: 1 for one process, N under ``torchrun --nproc-per-node N``, whose
-ranks share the evaluation batches; ``neural.sharding``).
+ranks share the evaluation batches; ``neural.sharding``). With ``--certify`` a classify document
+adds ``certify`` (parameters, products, block, memory_estimate, max_memory, shift_retries,
+method); which proof was used is each certificate's ``kind``.
 """
 from __future__ import annotations
 

@@ -42,6 +42,18 @@ def _certificate(certificate: Certificate) -> str:
     return f"{kind}: {certificate.reason}"
 
 
+def _dense_proof(proof: dict) -> str:
+    """How ``certify`` built J and what it could hold."""
+    from neural.analysis.dense import size_text
+
+    estimate = proof["memory_estimate"]
+    retries = "shifted retries allowed" if proof["shift_retries"] else "one shifted solve (memory)"
+    return (f"J of {proof['parameters']} parameters from {proof['products']} products in blocks "
+            f"of {proof['block']}; {proof['method']}; memory estimate {size_text(estimate['total'])} "
+            f"({size_text(estimate['lean'])} lean), --max-memory {size_text(proof['max_memory'])}; "
+            f"{retries}")
+
+
 def classification_rows(report: NeuralClassification, mark=_plain) -> list[tuple[str, str]]:
     """The (quantity, value) rows of a classification; ``mark(text, colour)`` writes each piece
     of text (plain by default; colour "" for none)."""
@@ -64,6 +76,8 @@ def classification_rows(report: NeuralClassification, mark=_plain) -> list[tuple
                             f"[{p.min_eigenvalue + 0.0:.4g}, {p.max_eigenvalue + 0.0:.4g}], "
                             f"residual {p.residual:.1e}; {_certificate(p.certificate)}", "")))
     rows.append(("DNE", _verdict(report.dne, report.dne_certified, "yes", "no", mark)))
+    if report.dense_proof is not None:
+        rows.append(("dense proof (--certify)", mark(_dense_proof(report.dense_proof), "")))
     ratio = "inf (pure rotation)" if math.isinf(report.max_rotation_ratio) else f"{report.max_rotation_ratio:.4g}"
     rows.append(("rotation (indicative)", mark(f"max |Im l| = {report.max_imag:.4g}, max |Im l / Re l| = {ratio}", "")))
     return rows
