@@ -6,6 +6,7 @@ import sympy as sp
 from hypothesis import given, settings, strategies as st
 
 from gametheory.analysis.nash import exact_inertia
+from gametheory.analysis.polys import X
 from gametheory.analysis.spectrum import characteristic_polynomial, decide_stability, numeric_roots
 from gametheory.analysis.stepsize import lemma4
 
@@ -120,7 +121,23 @@ def test_lemma4_closed_form_tied_with_a_root_of_a_cubic_is_not_reported_when_lar
 
 def test_lemma4_high_precision_bound_is_computed_to_50_digits():
     from gametheory.analysis.stepsize import _exact_bounds
-    from gametheory.analysis.spectrum import X
     bounds = _exact_bounds(sp.Poly((X - 3) ** 3 - 2, X, domain="QQ"), ())
     with mpmath.workdps(80):
         assert abs(min(b.value for b in bounds) - 2 / (3 + mpmath.cbrt(2))) < mpmath.mpf(10) ** -48
+
+
+@pytest.mark.parametrize("coeffs", [[1, -4, 14, -20], [1, -3, 4, -1], [2, -7, 9, -3, 1], [1, -1, 3, 2],
+                                    [3, -2, 5, -1, 4, -2]])
+def test_integer_polynomials_are_read_over_the_rationals(coeffs):
+    """A characteristic polynomial given over ZZ (not the library's own QQ) is decided as over QQ:
+    the verdict agrees with the roots' real parts from mpmath at 50 digits, and Lemma 4 with the
+    bound from those roots."""
+    poly = sp.Poly(coeffs, X)
+    assert poly.domain == sp.ZZ
+    with mpmath.workdps(50):
+        roots = [complex(r) for r in mpmath.polyroots(coeffs, maxsteps=200, extraprec=200)]
+    expected = "LSSP" if min(r.real for r in roots) > 0 else "unstable"
+    assert decide_stability(poly).verdict == expected
+    if expected == "LSSP":
+        bound = min(2 * r.real / abs(r) ** 2 for r in roots)
+        assert lemma4(roots, poly, "LSSP").max_step_size == pytest.approx(bound, rel=1e-12)

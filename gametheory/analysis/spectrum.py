@@ -60,6 +60,7 @@ def characteristic_polynomial(matrix: sp.Matrix) -> sp.Poly | None:
 def factors(poly: sp.Poly) -> list[tuple[sp.Poly, int]]:
     """Monic factors of ``poly`` with multiplicities: irreducible over its field within
     :data:`FACTOR_BUDGET`, else square-free."""
+    poly = poly.to_field()
     domain = poly.domain
     degree = poly.degree()
     if generators(domain):
@@ -86,7 +87,9 @@ class StabilityDecision:
 
 
 def decide_stability(poly: sp.Poly) -> StabilityDecision:
-    """LSSP iff all roots have Re > 0; unstable iff one has Re < 0; else marginal."""
+    """LSSP iff all roots have Re > 0; unstable iff one has Re < 0; else marginal. A polynomial
+    over the integers is read over the rationals (the criteria divide)."""
+    poly = poly.to_field()
     method = "exact" if decidable(poly.domain) else "certified"
     try:
         verdict, reason = _decide(poly)

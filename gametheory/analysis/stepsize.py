@@ -152,7 +152,7 @@ def lemma4(eigenvalues: list[complex], poly: sp.Poly | None, stability: str) -> 
     bounds = None
     if poly is not None:
         try:
-            bounds = _exact_bounds(poly, tuple(eigenvalues))
+            bounds = _exact_bounds(poly.to_field(), tuple(eigenvalues))
         except (UndecidedSign, NoConvergence):
             bounds = None
     from_poly = bounds is not None
