@@ -402,11 +402,12 @@ class NeuralGame:
 
     # --- batch-averaged quantities (entry points of a sharded game's serving ranks) -----------
     def losses(self, omega: torch.Tensor | None = None) -> dict[str, float]:
-        """Each player's loss averaged over the evaluation batches."""
-        omega = self._resolve(omega)
+        """Each player's loss averaged over the evaluation batches (autograd stays on: a gradient
+        penalty differentiates the discriminator in its input)."""
+        omega = self._resolve(omega).detach()
         self.shard.announce(0, "losses", omega)
-        with torch.no_grad():
-            total, = self.shard.mean([sum(self.losses_at(omega, b) for b in self.batches)])
+        with torch.enable_grad():
+            total, = self.shard.mean([sum(self.losses_at(omega, b).detach() for b in self.batches)])
         return dict(zip(self.player_names, total.tolist()))
 
     def vector_field(self, omega: torch.Tensor | None = None) -> torch.Tensor:

@@ -83,3 +83,17 @@ def test_set_omega_and_state_dicts_roundtrip():
     assert torch.equal(state["0.weight"], (gen[0].weight.detach().double() + 1.0))
     with pytest.raises(ValueError):
         game.set_omega(torch.zeros(3))
+
+
+def test_losses_work_with_a_gradient_penalty(tmp_path):
+    """The WGAN-GP penalty differentiates D in its input: ``losses`` keeps autograd on and
+    equals the losses of ``mean_field_and_losses``."""
+    from neural.training.presets import resolve_config
+    from neural.training.trainer import load_neural_game, start_run
+
+    config = resolve_config("mog", "mog-wgangp-eg", iterations=2, mog_samples=200, batch_size=200, width=8,
+                            latent_dim=4, checkpoint_every=1, sample_every=1000, log_every=1)
+    start_run(config, tmp_path, "cpu").run()
+    game, _ = load_neural_game(tmp_path)
+    _, losses = game.mean_field_and_losses(game.omega())
+    assert list(game.losses().values()) == pytest.approx(losses.tolist(), rel=1e-6)

@@ -289,10 +289,9 @@ def analyze_run(run_dir: str | Path, *, end_points: int = 5, k: int = 20, at: st
     omega = states[selection.end[0]]
     game.set_omega(omega)
 
-    step("gradient")  # field and losses in one pass (a gradient penalty needs autograd for its loss)
-    pairs = [game.field_and_losses(omega, batch) for batch in game.batches]
-    field_ = sum(f for f, _ in pairs) / len(pairs)
-    losses = dict(zip(game.player_names, (sum(l for _, l in pairs) / len(pairs)).tolist()))
+    step("gradient")  # field and losses in one pass over the batches
+    field_, mean_losses = game.mean_field_and_losses(omega)
+    losses = dict(zip(game.player_names, mean_losses.tolist()))
     grad_norms = {name: float(field_[part].norm()) for name, part in game.slices.items()}
 
     step("classify")
