@@ -390,22 +390,6 @@ def torchrun(func):
     return wrapper
 
 
-def single_process(func):
-    """A command that does not run under torchrun: one line, exit 2, on every rank."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        from gametheory.errors import OptionError
-        from neural.sharding import launched
-
-        if launched():
-            raise OptionError(f"{func.__name__.replace('neural_', 'neural ')} runs in one process; under "
-                              "torchrun use neural eigs, classify or path-angle")
-        return func(*args, **kwargs)
-
-    return wrapper
-
-
 def given(**options) -> dict:
     """The options the user set (None means: the library's default)."""
     return {name: value for name, value in options.items() if value is not None}
@@ -565,7 +549,7 @@ def neural_path_angle(
 
 @neural_app.command("analyze")
 @user_errors
-@single_process
+@torchrun
 def neural_analyze(
     run_dir: str = typer.Argument(..., help="A training run directory (written by `neural train`)."),
     out: str = typer.Option(None, "--out", help="Folder for the figures and reports (default RUN_DIR/analysis)."),
@@ -578,26 +562,44 @@ def neural_analyze(
     as_json: bool = typer.Option(False, "--json", help="Print report.json on stdout too."),
     device: str = typer.Option("auto", "--device", help=DEVICE_HELP),
     dtype: str = typer.Option("auto", "--dtype", help=DTYPE_HELP),
+    max_products: int = typer.Option(None, "--max-products", min=1, metavar="N", help=MAX_PRODUCTS_HELP),
+    certify: bool = typer.Option(False, "--certify", help="Prove the verdicts at the end point (and at "
+                                 "each tracked checkpoint) on the dense Jacobian whatever its size."),
+    max_memory: str = typer.Option("4G", "--max-memory", metavar="SIZE", help="Refuse --certify when its "
+                                   "arrays need more than SIZE (e.g. 4G, 500M)."),
 ) -> None:
     """From a training run to the paper's evidence: path-angle, eigenvalues of J, the players'
-    Hessians (figures), and report.md/report.json with the verdicts (LSSP, DNE, rotation)."""
+    Hessians (figures), and report.md/report.json with the verdicts (LSSP, DNE, rotation).
+
+    Launch under `torchrun --nproc-per-node N` to share the evaluation batches over N processes."""
     import shlex
     import warnings
     from pathlib import Path
 
+    from neural.analysis.dense import parse_size
     from neural.analysis.report import analysis_steps, analyze_run
     from neural.render import text as render
     from neural.render.report import RENDER_STEPS, write_analysis
+    from neural.sharding import serving_rank
 
     folder = out or str(Path(run_dir) / "analysis")
+    options = {**given(max_products=max_products), **({"certify": True, "max_memory": parse_size(max_memory)}
+                                                      if certify else {})}
     command = shlex.join(["gametheory", "neural", "analyze", run_dir, "--out", folder, "--end-points",
                           str(end_points), "--k", str(k), "--at", at]
-                         + ([] if every is None else ["--every", str(every)]))
-    with warnings.catch_warnings(), render.step_bar("analyze", console(stderr=True),
+                         + ([] if every is None else ["--every", str(every)])
+                         + ([] if max_products is None else ["--max-products", str(max_products)])
+                         + (["--certify", "--max-memory", max_memory] if certify else []))
+    shown = console(stderr=True)
+    shown.quiet = serving_rank()
+    with warnings.catch_warnings(), render.step_bar("analyze", shown,
                                                     analysis_steps(run_dir, every) + RENDER_STEPS) as start:
         warnings.simplefilter("ignore", RuntimeWarning)
         report = analyze_run(run_dir, end_points=end_points, k=k, at=at, device=device, dtype=dtype,
-                             command=command, every=every, progress=start)
+                             command=command, every=every, classify_options=options, progress=start,
+                             notify=shown.print)
+        if report is None:  # a serving rank under torchrun, done
+            return
         document = write_analysis(report, folder, progress=start)
     if as_json:
         emit_json(document)
@@ -659,12 +661,18 @@ def neural_train(
     beta2: float = typer.Option(None, help="Adam beta2 (both players)."),
     n_critic: int = typer.Option(None, help="Discriminator steps per generator step."),
     gp_weight: float = typer.Option(None, help="Gradient-penalty weight (wgangp)."),
+    gp_at: str = typer.Option(None, metavar="POINTS", help="Where the penalty is evaluated: "
+                              "interpolates (Gulrajani et al., default) or data (the paper's "
+                              "released MoG code)."),
     clip: float = typer.Option(None, help="Weight-clipping bound (wgan)."),
     consensus: float = typer.Option(None, help="Consensus regulariser gamma (0 = off)."),
     batch_size: int = typer.Option(None, help="Global batch size (MoG full batch: 10000)."),
     latent_dim: int = typer.Option(None, help="Latent dimension."),
     width: int = typer.Option(None, help="Hidden units (MoG) or base channels (images)."),
     mog_samples: int = typer.Option(None, help="Size of the fixed MoG sample."),
+    mog_mixture: str = typer.Option(None, metavar="MIXTURE", help="paper: 1/2 N(2, 0.5) + 1/2 "
+                                    "N(-2, 1) (App. C.1, default); published: both variances 1 "
+                                    "(the paper's released code)."),
     ema_beta: float = typer.Option(None, help="Decay of the exponential parameter average."),
     seed: int = typer.Option(None, help="Random seed."),
     checkpoint_every: int = typer.Option(None, help="Checkpoint every N iterations."),
@@ -696,8 +704,9 @@ def neural_train(
 
     overrides = dict(loss=loss, method=method, alternating=alternating, iterations=iterations,
                      lr_g=lr_g, lr_d=lr_d, beta1=beta1, beta2=beta2, n_critic=n_critic,
-                     gp_weight=gp_weight, clip=clip, consensus=consensus, batch_size=batch_size,
-                     latent_dim=latent_dim, width=width, mog_samples=mog_samples,
+                     gp_weight=gp_weight, gp_at=gp_at, clip=clip, consensus=consensus,
+                     batch_size=batch_size, latent_dim=latent_dim, width=width,
+                     mog_samples=mog_samples, mog_mixture=mog_mixture,
                      ema_beta=ema_beta, seed=seed, checkpoint_every=checkpoint_every,
                      keep_checkpoints=keep_checkpoints, log_every=log_every,
                      sample_every=sample_every, data_dir=data_dir, players=players)

@@ -175,6 +175,11 @@ def launched() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
+def serving_rank() -> bool:
+    """Is this process a serving rank (``RANK`` > 0) of a torchrun launch?"""
+    return launched() and int(os.environ.get("RANK", "0")) > 0
+
+
 @contextmanager
 def analysis_group(device: str | None) -> Iterator[str]:
     """Under torchrun: join the process group (gloo on CPU, NCCL with one GPU per local rank;

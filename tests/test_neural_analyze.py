@@ -237,3 +237,22 @@ def test_analyze_tiny_image_runs(tmp_path, dataset, preset, at):
     assert report.selection.end[0] == 3 and report.selection.score is None and report.at == at
     target = resolve_target(str(tmp_path / "run"), at=at)
     assert report.grad_norm == pytest.approx(float(target.game.vector_field().norm()), rel=1e-5)
+
+
+def test_analyze_certify_names_its_proofs(eg_run, tmp_path):
+    """``--certify``: the dense proofs at the end point, recorded in report.json (how J was
+    built) and named in report.md; a memory limit it cannot meet is one line."""
+    out = tmp_path / "certified"
+    result = run("neural", "analyze", str(eg_run), "--out", str(out), "--end-points", "1", "--k", "4",
+                 "--certify", "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    proof = document["classification"]["certify"]
+    assert proof["parameters"] == document["param_count"] and proof["products"] >= document["param_count"]
+    assert "--certify" in document["commands"][0]
+    markdown = (out / "report.md").read_text()
+    assert "With --certify, J was built densely" in markdown
+    kind = document["classification"]["stability_certificate"]["kind"]
+    assert (f"stability proof: {kind}" if kind != "none" else "stability no proof:") in markdown
+    assert_one_line_error(run("neural", "analyze", str(eg_run), "--out", str(tmp_path / "x"),
+                              "--certify", "--max-memory", "1K"), "--max-memory")

@@ -156,11 +156,34 @@ def test_cli_eigs_under_torchrun_equals_one_process(tmp_path, dataset):
     assert close(ours["eigenvalues"], theirs["eigenvalues"])
 
 
-def test_analyze_under_torchrun_is_refused_in_one_line(monkeypatch, tmp_path):
+def test_analyze_under_torchrun_equals_one_process(tmp_path):
+    """``torchrun --nproc-per-node 2 -m cli neural analyze RUN``: rank 0 writes the
+    single-process report (its numbers to 1e-6 relative) with world_size 2; rank 1 prints and
+    writes nothing."""
+    import json
+
     from typer.testing import CliRunner
 
     from cli import app
 
-    monkeypatch.setenv("WORLD_SIZE", "2")
-    result = CliRunner().invoke(app, ["neural", "analyze", str(tmp_path)])
-    assert result.exit_code == 2 and "runs in one process" in result.output
+    torch.set_num_threads(1)
+    run_dir = _tiny_run(tmp_path, "mog")
+    common = ["neural", "analyze", run_dir, "--k", "3", "--end-points", "1", "--device", "cpu",
+              "--dtype", "float64", "--json", "--out"]
+    single = CliRunner().invoke(app, common + [str(tmp_path / "single")])
+    assert single.exit_code == 0, single.output
+    out = str(tmp_path / "out")
+    spawn(_cli_worker, common + [str(tmp_path / "ranks")], out)
+    codes, texts = zip(*(open(f"{out}.{r}").read().split("\n", 1) for r in range(2)))
+    assert codes == ("0", "0") and texts[1] == "", texts
+    ours = json.loads((tmp_path / "ranks" / "report.json").read_text())
+    theirs = json.loads((tmp_path / "single" / "report.json").read_text())
+    assert (ours["world_size"], theirs["world_size"]) == (2, 1)
+    assert close(ours["grad_norm"], theirs["grad_norm"])
+    # sorted: values of equal magnitude (+-l, conjugates) may come in either order
+    assert close(sorted(ours["eigenvalues"]), sorted(theirs["eigenvalues"]))
+    assert close(ours["leftmost_eigenvalue"], theirs["leftmost_eigenvalue"])
+    for name in ("G", "D"):
+        assert close(sorted(ours["hessians"][name]["eigenvalues"]),
+                     sorted(theirs["hessians"][name]["eigenvalues"]))
+    assert close(ours["path_angle"]["cosine"]["median"], theirs["path_angle"]["cosine"]["median"])

@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gametheory.errors import OptionError
-from neural.analysis.classify import NeuralClassification, classify_state
+from neural.analysis.classify import DEFAULT_MAX_MEMORY, NeuralClassification, classify_state
+from neural.analysis.dense import checked_estimate
 from neural.analysis.eigen import EigenResult, top_eigenvalues
 from neural.analysis.path_angle import PathAngle, path_angle
 from neural.analysis.timeline import Timeline, check_every, track, tracked_checkpoints
@@ -238,12 +239,17 @@ def analyze_run(run_dir: str | Path, *, end_points: int = 5, k: int = 20, at: st
                 points: int = 100, alpha_range: tuple[float, float] = (-0.1, 1.1),
                 grad_tol: float = 1e-6, device=None, dtype=None, command: str | None = None,
                 every: int | None = None, classify_options: dict | None = None,
-                progress: StepProgress | None = None) -> AnalysisReport:
+                progress: StepProgress | None = None,
+                notify: Callable[[str], None] | None = None) -> AnalysisReport | None:
     """The analysis of a training run (module docstring); ``command``: the command line that
     asked for it (recorded), ``every``: track the landscape over every ``every``-th checkpoint,
     ``classify_options``: further keywords of ``classify_state`` (its budgets), at the end point
     and at every tracked checkpoint alike, ``progress``: told the name of each step as it
-    starts (:func:`analysis_steps`)."""
+    starts (:func:`analysis_steps`), ``notify``: told, before the long steps, what the user should
+    know first (the memory estimate of ``certify``; refused here when it exceeds ``max_memory``).
+    Under torchrun (``neural.sharding``) rank 0 analyses and
+    returns the report; every other rank serves its products and returns None."""
+    from neural.sharding import lead
     from neural.targets import check_at, device_and_dtype, load_checkpoint_game, same_game, state_omega
     from neural.training.checkpoint import list_checkpoints, load_checkpoint
 
@@ -273,6 +279,12 @@ def analyze_run(run_dir: str | Path, *, end_points: int = 5, k: int = 20, at: st
         dataset = None
     selection = select_checkpoints(run_dir, end_points, dataset)
     game, meta = load_checkpoint_game(str(selection.end[1]), device, dtype)
+    if not lead(game):  # a serving rank under torchrun: the driver has finished the analysis
+        return None
+    if options.get("certify"):
+        estimate = checked_estimate(game.param_count, options.get("max_memory", DEFAULT_MAX_MEMORY))
+        if notify:
+            notify(estimate.describe())
 
     def state_of(path: Path, point: str):
         state = load_checkpoint(path)

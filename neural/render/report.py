@@ -43,6 +43,13 @@ def _verdict(value: bool | None, certified: bool) -> str:
     return f"{'yes' if value else 'no'} ({'certified' if certified else 'indicative'})"
 
 
+def _proof(certificate) -> str:
+    """How a verdict was obtained, in words: the proof's name, or why there is none."""
+    if certificate.kind == "none":
+        return f"no proof: {certificate.reason}"
+    return f"proof: {certificate.kind}"
+
+
 def _setup(report: AnalysisReport) -> str:
     c, s = report.config, report.selection
     players = ", ".join(f"{n}: {count:,}" for n, count in report.param_counts.items())
@@ -68,9 +75,12 @@ def _stationarity(report: AnalysisReport) -> str:
         lssp = (f"The point is not stationary (||v|| > {c.grad_tol:g}), hence no LSSP; its "
                 f"linearisation is {'stable' if c.stable_linearisation else 'unstable' if c.stable_linearisation is False else 'undecided'}"
                 f" ({'certified' if c.stability_certified else 'indicative'})")
+    dense = c.dense_proof
+    built = (f" With --certify, J was built densely from {dense['products']:,} products and every "
+             f"verdict proved on it ({dense['method']})." if dense else "")
     return (f"At the end point the gradient norm is ||v|| = {report.grad_norm:.3g} ({per_player}). "
             f"{lssp}: the leftmost eigenvalue of the Jacobian J is {_c(left)} with residual "
-            f"{residual:.2g} ({c.leftmost.method}).")
+            f"{residual:.2g} ({c.leftmost.method}; stability {_proof(c.certificate)}).{built}")
 
 
 def _players(report: AnalysisReport) -> str:
@@ -80,7 +90,8 @@ def _players(report: AnalysisReport) -> str:
         return (f"Minimisation: no rotation expected (J is the Hessian of the one loss, symmetric). "
                 f"The point is a {p.verdict} ({'certified' if p.certified else 'indicative'}): Hessian "
                 f"eigenvalues in [{p.min_eigenvalue:.3g}, {p.max_eigenvalue:.3g}].")
-    parts = [f"player {p.name} is at a {p.verdict} of its own loss ({'certified' if p.certified else 'indicative'}; "
+    parts = [f"player {p.name} is at a {p.verdict} of its own loss ({'certified' if p.certified else 'indicative'}, "
+             f"{_proof(p.certificate)}; "
              f"smallest Hessian eigenvalue {p.min_eigenvalue:.3g}, largest {p.max_eigenvalue:.3g})"
              for p in c.players]
     dne = _verdict(c.dne, c.dne_certified)

@@ -18,9 +18,9 @@ def _save_figure(figure, path: Path) -> None:
 
 
 def save_mog_histogram(fake: torch.Tensor, real: torch.Tensor, path: str | Path,
-                       title: str):
-    """Histogram of generated samples over the real ones and the exact mixture density; returns
-    the ``Figure``."""
+                       title: str, mixture: str = "paper"):
+    """Histogram of generated samples over the real ones and the exact density of ``mixture``;
+    returns the ``Figure``."""
     from neural.training.data import mog_pdf
 
     fake, real = fake.flatten().numpy(), real.flatten().numpy()
@@ -32,7 +32,7 @@ def save_mog_histogram(fake: torch.Tensor, real: torch.Tensor, path: str | Path,
     axes.hist(real, bins=bins, density=True, alpha=0.35, color="tab:gray", label="real samples")
     axes.hist(fake, bins=bins, density=True, alpha=0.6, color="tab:blue", label="generated")
     grid = np.linspace(lo, hi, 600)
-    axes.plot(grid, mog_pdf(grid), color="black", lw=1.2, label="mixture density")
+    axes.plot(grid, mog_pdf(grid, mixture), color="black", lw=1.2, label="mixture density")
     axes.set_xlabel("x")
     axes.set_ylabel("density")
     axes.set_title(title)
@@ -70,11 +70,12 @@ def save_image_grid(images: torch.Tensor, path: str | Path, title: str):
 
 
 def save_samples(dataset: str, fake: torch.Tensor, path: str | Path, iteration: int,
-                 real: torch.Tensor | None = None):
-    """The data set's sample figure, MoG histogram or image grid, written and returned."""
+                 real: torch.Tensor | None = None, mixture: str = "paper"):
+    """The data set's sample figure, MoG histogram (over the density of ``mixture``) or image
+    grid, written and returned."""
     title = f"{dataset} samples, iteration {iteration}"
     if dataset == "mog":
-        return save_mog_histogram(fake, real, path, title)
+        return save_mog_histogram(fake, real, path, title, mixture)
     return save_image_grid(fake, path, title)
 
 

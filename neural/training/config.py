@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from gametheory.dynamics.vocabulary import resolve_method
 from gametheory.errors import OptionError
-from neural.training.losses import LOSSES
+from neural.training.data import MOG_MIXTURES
+from neural.training.losses import GP_POINTS, LOSSES
 from neural.training.optim import METHODS
 
 DATASETS = ("mog", "mnist", "cifar10")
@@ -39,12 +40,14 @@ class TrainConfig:
     beta2: float = 0.999
     n_critic: int = 1
     gp_weight: float = 10.0
+    gp_at: str = "interpolates"  # one of GP_POINTS: where the gradient penalty is evaluated
     clip: float = 0.01  # WGAN weight clipping bound (loss 'wgan' only)
     consensus: float = 0.0  # gamma of the consensus regulariser; 0 = off
     batch_size: int = 10_000
     latent_dim: int = 100
     width: int | None = None  # None = the paper's architecture size
     mog_samples: int = 10_000
+    mog_mixture: str = "paper"  # a key of MOG_MIXTURES
     ema_beta: float = 0.999
     seed: int = 0
     checkpoint_every: int = 1000
@@ -57,7 +60,8 @@ class TrainConfig:
 
     def validate(self) -> "TrainConfig":
         """Raise OptionError on the first out-of-range value; return self."""
-        choices = {"dataset": DATASETS, "loss": LOSSES, "players": PLAYERS}
+        choices = {"dataset": DATASETS, "loss": LOSSES, "players": PLAYERS, "gp_at": GP_POINTS,
+                   "mog_mixture": tuple(MOG_MIXTURES)}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise OptionError(f"unknown {name} {getattr(self, name)!r}; "

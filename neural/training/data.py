@@ -36,34 +36,37 @@ class DataError(GameError):
 
 # --- mixture of Gaussians (paper App. C.1) -----------------------------------------------------
 
-#: (weight, mean, variance) of each component: 1/2 N(2, 0.5) + 1/2 N(-2, 1).
-MOG_COMPONENTS = ((0.5, 2.0, 0.5), (0.5, -2.0, 1.0))
+#: (weight, mean, variance) of each component. "paper": App. C.1's 1/2 N(2, 0.5) + 1/2 N(-2, 1);
+#: "published": the authors' released code, 1/2 N(2, 1) + 1/2 N(-2, 1).
+MOG_MIXTURES = {"paper": ((0.5, 2.0, 0.5), (0.5, -2.0, 1.0)),
+                "published": ((0.5, 2.0, 1.0), (0.5, -2.0, 1.0))}
 
 
-def mog_sample(n: int, generator: torch.Generator) -> torch.Tensor:
-    """``n`` samples of the mixture, shape (n, 1), float32."""
-    weights = torch.tensor([w for w, _, _ in MOG_COMPONENTS], dtype=torch.float64)
-    means = torch.tensor([m for _, m, _ in MOG_COMPONENTS], dtype=torch.float64)
-    stds = torch.tensor([math.sqrt(v) for _, _, v in MOG_COMPONENTS], dtype=torch.float64)
+def mog_sample(n: int, generator: torch.Generator, mixture: str = "paper") -> torch.Tensor:
+    """``n`` samples of the mixture ``mixture`` (a key of MOG_MIXTURES), shape (n, 1), float32."""
+    components = MOG_MIXTURES[mixture]
+    weights = torch.tensor([w for w, _, _ in components], dtype=torch.float64)
+    means = torch.tensor([m for _, m, _ in components], dtype=torch.float64)
+    stds = torch.tensor([math.sqrt(v) for _, _, v in components], dtype=torch.float64)
     component = torch.multinomial(weights, n, replacement=True, generator=generator)
     noise = torch.randn(n, generator=generator, dtype=torch.float64)
     return (means[component] + stds[component] * noise).to(torch.float32).unsqueeze(1)
 
 
-def mog_cdf(x: np.ndarray) -> np.ndarray:
-    """Exact CDF of the mixture at ``x``."""
+def mog_cdf(x: np.ndarray, mixture: str = "paper") -> np.ndarray:
+    """Exact CDF of the mixture ``mixture`` at ``x``."""
     from scipy.stats import norm
 
     x = np.asarray(x, dtype=np.float64)
-    return sum(w * norm.cdf(x, loc=m, scale=math.sqrt(v)) for w, m, v in MOG_COMPONENTS)
+    return sum(w * norm.cdf(x, loc=m, scale=math.sqrt(v)) for w, m, v in MOG_MIXTURES[mixture])
 
 
-def mog_pdf(x: np.ndarray) -> np.ndarray:
-    """Exact density of the mixture at ``x``."""
+def mog_pdf(x: np.ndarray, mixture: str = "paper") -> np.ndarray:
+    """Exact density of the mixture ``mixture`` at ``x``."""
     from scipy.stats import norm
 
     x = np.asarray(x, dtype=np.float64)
-    return sum(w * norm.pdf(x, loc=m, scale=math.sqrt(v)) for w, m, v in MOG_COMPONENTS)
+    return sum(w * norm.pdf(x, loc=m, scale=math.sqrt(v)) for w, m, v in MOG_MIXTURES[mixture])
 
 
 # --- file formats --------------------------------------------------------------------------------

@@ -15,8 +15,10 @@ deterministic analysis of ``neural.game.NeuralGame``::
                    (= log(1 - sigmoid(s(x~))), the minimax generator)
 - ``wgan``:        L_D = s(x~) - s(x),                         L_G = -s(x~)
                    (the weight clipping that makes it a WGAN is the optimiser's projection)
-- ``wgangp``:      wgan plus lambda * (||grad_x^ s(x^)|| - 1)^2 on L_D,
-                   x^ = eps x + (1 - eps) x~ (x~ not detached: L_D is a function of both players)
+- ``wgangp``:      wgan plus lambda * (||grad_x^ s(x^)|| - 1)^2 on L_D, at the points x^ of
+                   GP_POINTS: "interpolates" x^ = eps x + (1 - eps) x~ (Gulrajani et al.; x~ not
+                   detached, so L_D is a function of both players), or "data" x^ = x (the
+                   paper's released MoG code; the penalty is then a function of D alone)
 
 All terms are averages over the batch.
 
@@ -43,17 +45,22 @@ import torch.nn.functional as F
 from gametheory.errors import OptionError
 
 LOSSES = ("nsgan", "saturating", "wgan", "wgangp")
+#: Where the gradient penalty is evaluated (module docstring).
+GP_POINTS = ("interpolates", "data")
 
 GameLoss = Callable[[Mapping[str, Callable], Mapping[str, torch.Tensor]], dict]
 
 
 def gradient_penalty(discriminator: Callable, real: torch.Tensor, fake: torch.Tensor,
-                     eps: torch.Tensor) -> torch.Tensor:
+                     eps: torch.Tensor, at: str = "interpolates") -> torch.Tensor:
     """Mean of (||grad_x^ D(x^)||_2 - 1)^2 at x^ = eps real + (1 - eps) fake (Gulrajani et al.
-    2017), differentiable in both players' parameters (create_graph); finite derivatives where
-    the gradient is exactly zero (module docstring)."""
-    eps = eps.view(-1, *([1] * (real.dim() - 1)))
-    mixed = eps * real + (1 - eps) * fake
+    2017), or at x^ = real when ``at == "data"``, differentiable in the players' parameters
+    (create_graph); finite derivatives where the gradient is exactly zero (module docstring)."""
+    if at == "data":
+        mixed = real
+    else:
+        eps = eps.view(-1, *([1] * (real.dim() - 1)))
+        mixed = eps * real + (1 - eps) * fake
     if not mixed.requires_grad:
         mixed = mixed.detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(discriminator(mixed).sum(), mixed, create_graph=True)
@@ -69,10 +76,13 @@ def _norm(rows: torch.Tensor) -> torch.Tensor:
                        torch.where(zero, torch.ones_like(squares), squares).sqrt())
 
 
-def gan_loss(kind: str, gp_weight: float = 10.0) -> GameLoss:
-    """The loss function of GAN formulation ``kind`` (one of LOSSES); see the module docstring."""
+def gan_loss(kind: str, gp_weight: float = 10.0, gp_at: str = "interpolates") -> GameLoss:
+    """The loss function of GAN formulation ``kind`` (one of LOSSES), its penalty at the points
+    ``gp_at`` (one of GP_POINTS); see the module docstring."""
     if kind not in LOSSES:
         raise OptionError(f"unknown loss {kind!r}; choose one of {', '.join(LOSSES)}")
+    if gp_at not in GP_POINTS:
+        raise OptionError(f"unknown penalty points {gp_at!r}; choose one of {', '.join(GP_POINTS)}")
     if not (gp_weight >= 0 and math.isfinite(gp_weight)):
         raise OptionError(f"gradient-penalty weight must be >= 0, got {gp_weight}")
 
@@ -90,7 +100,7 @@ def gan_loss(kind: str, gp_weight: float = 10.0) -> GameLoss:
             loss_g = -score_fake.mean()
             if kind == "wgangp" and gp_weight > 0:
                 loss_d = loss_d + gp_weight * gradient_penalty(discriminator, real, fake,
-                                                               batch["eps"])
+                                                               batch["eps"], gp_at)
         return {"G": loss_g, "D": loss_d}
 
     loss.kind = kind

@@ -55,7 +55,7 @@ def build_game_parts(config: TrainConfig | dict):
         config = TrainConfig.from_dict(config)
     torch.manual_seed(config.seed)
     players = build_players(config.dataset, config.latent_dim, config.width)
-    loss = gan_loss(config.loss, config.gp_weight)
+    loss = gan_loss(config.loss, config.gp_weight, config.gp_at)
     if config.one_player:
         return config, {"D": players["D"]}, discriminator_alone(loss)
     return config, players, loss
@@ -74,7 +74,8 @@ def frozen_generator(config: TrainConfig) -> torch.nn.Module | None:
 def real_samples(config: TrainConfig) -> torch.Tensor:
     """The training samples: MoG drawn from the seed, or the image data set from disk."""
     if config.dataset == "mog":
-        return mog_sample(config.mog_samples, torch.Generator().manual_seed(config.seed))
+        return mog_sample(config.mog_samples, torch.Generator().manual_seed(config.seed),
+                          config.mog_mixture)
     return load_images(config.dataset, config.data_dir)
 
 
@@ -356,7 +357,7 @@ class Trainer:
 
             fake = self.generate().flatten().numpy()
             record["w1"] = wasserstein_1d(fake, self.batches.real.flatten().numpy())
-            record["ks"] = ks_statistic(fake, mog_cdf)
+            record["ks"] = ks_statistic(fake, lambda x: mog_cdf(x, self.config.mog_mixture))
         return record
 
     def save_samples(self) -> Path:
@@ -364,7 +365,8 @@ class Trainer:
 
         path = self.run_dir / "samples" / f"iter_{self.iteration:08d}.png"
         save_samples(self.config.dataset, self.generate(), path, self.iteration,
-                     real=self.batches.real if self.config.dataset == "mog" else None)
+                     real=self.batches.real if self.config.dataset == "mog" else None,
+                     mixture=self.config.mog_mixture)
         return path
 
     # --- the loop --------------------------------------------------------------------------------
