@@ -25,6 +25,12 @@ def test_mog_moments_and_cdf():
     assert float(((x < 0).double().mean())) == pytest.approx(mog_cdf(0.0), abs=0.005)
 
 
+def test_published_mixture_has_unit_variances():
+    x = mog_sample(200_000, torch.Generator().manual_seed(0), "published").double()
+    assert float(x.var()) == pytest.approx(1 + 4, rel=0.02)  # within-component 1, between 4
+    assert mog_cdf(2.0, "published") == pytest.approx(0.25 + 0.5 * norm.cdf(4.0))  # symmetric
+
+
 def test_mog_sample_is_seeded():
     a = mog_sample(10, torch.Generator().manual_seed(3))
     b = mog_sample(10, torch.Generator().manual_seed(3))

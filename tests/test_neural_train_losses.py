@@ -51,6 +51,19 @@ def test_gradient_penalty_depends_on_the_generator():
     assert grad.item() == pytest.approx(1.0)
 
 
+def test_gradient_penalty_at_the_data_ignores_the_generator():
+    """``at="data"`` (the paper's released MoG code): the penalty at the real samples only."""
+    theta = torch.tensor(1.5, requires_grad=True)
+    real = torch.tensor([[0.25], [1.0], [-2.0]])
+    penalty = gradient_penalty(lambda x: (x ** 2).squeeze(1), real, theta * torch.ones(3, 1),
+                               torch.full((3,), 0.5), at="data")
+    # |grad| = |2x| = 0.5, 2, 4: penalty mean of 0.25, 1, 9
+    assert penalty.item() == pytest.approx((0.25 + 1 + 9) / 3)
+    assert not penalty.requires_grad or torch.autograd.grad(penalty, theta, allow_unused=True)[0] is None
+    with pytest.raises(OptionError, match="penalty points"):
+        gan_loss("wgangp", gp_at="fake")
+
+
 def test_unknown_loss():
     with pytest.raises(OptionError, match="unknown loss"):
         gan_loss("hinge")
