@@ -6,9 +6,11 @@ import json
 import numpy as np
 import pytest
 import scipy.linalg
+import torch
 
 from gametheory import classify_game, zoo
 from neural.analysis.classify import classify_state
+from neural.analysis.certificates import verify_lyapunov
 from neural.analysis.dense import SchurForm, dense_jacobian, memory_estimate, parse_size
 from neural.bridge import compile_game
 from neural.operators import JacobianOperator, spectrum_operator
@@ -35,21 +37,26 @@ def test_certified_verdicts_agree_with_exact_ones_through_the_bridge(name, index
     assert neural.dense_proof["parameters"] == len(point.values)
 
 
-def rotating_game(pairs):
-    return quadratic_game(planted_jacobian(np.array(pairs, dtype=float), seed=3), len(pairs))
+def rotating_game(pairs, dtype=torch.float64):
+    return quadratic_game(planted_jacobian(np.array(pairs, dtype=float), seed=3), len(pairs), dtype)
 
 
 @pytest.mark.parametrize("real", [-1e-2, -1e-4, -1e-6])
-def test_a_hidden_slightly_negative_eigenvalue_among_rotations_is_never_certified_stable(real):
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_a_hidden_slightly_negative_eigenvalue_among_rotations_is_never_certified_stable(real, dtype):
+    """In float64 and in float32 (a float32 Schur form, the proofs still in float64 with the
+    float32 products' rounding allowed for)."""
     rng = np.random.default_rng(7)
     pairs = [(x, y, -y, x) for x, y in zip(rng.uniform(0.01, 0.1, 60), rng.uniform(80, 120, 60))]
     pairs[17] = (real, 100.0, -100.0, real)  # eigenvalues real +- 100 i
-    report = classify_state(rotating_game(pairs), certify=True, dense_budget=0, grad_tol=np.inf)
+    report = classify_state(rotating_game(pairs, dtype), certify=True, dense_budget=0, grad_tol=np.inf)
     assert report.stable_linearisation is not True and report.lssp is not True
     if report.stability_certified:
         assert report.certificate.kind == "lyapunov" and report.certificate.verdict is False
-    assert report.leftmost_eigenvalue.real == pytest.approx(real, rel=1e-3, abs=1e-9)
-    if real <= -1e-4:  # far enough from the axis for the shifted proof
+    assert report.dense_proof["schur_dtype"] == str(dtype).removeprefix("torch.")
+    if dtype == torch.float64:
+        assert report.leftmost_eigenvalue.real == pytest.approx(real, rel=1e-3, abs=1e-9)
+    if real <= (-1e-4 if dtype == torch.float64 else -1e-2):  # far enough for the shifted proof
         assert report.stability_certified and report.lssp_certified
 
 
@@ -94,6 +101,20 @@ def test_the_schur_form_gives_eigenpairs_and_a_lyapunov_candidate():
     assert np.allclose(p, scipy.linalg.solve_continuous_lyapunov(shifted.T, np.eye(300)), rtol=1e-9)
 
 
+def test_a_float32_schur_form_gives_a_candidate_the_float64_proof_accepts():
+    rng = np.random.default_rng(0)
+    j = rng.standard_normal((300, 300)) / np.sqrt(300) * 3 + 3.5 * np.eye(300)
+    schur = SchurForm(j, np.float32)
+    assert schur.t.dtype == np.float32
+    assert np.allclose(np.sort_complex(schur.eigenvalues), np.sort_complex(np.linalg.eigvals(j)),
+                       atol=1e-4)
+    assert max(schur.eigen_result(j, 5, "SR").residuals) < 1e-4
+    p = schur.lyapunov(0.0)
+    assert p.dtype == np.float64
+    assert np.allclose(p, scipy.linalg.solve_continuous_lyapunov(j.T, np.eye(300)), rtol=1e-3, atol=1e-5)
+    assert verify_lyapunov(j, p).verdict is True
+
+
 def test_the_block_built_jacobian_equals_the_dense_operator():
     game = rotating_game(stable_rotating_pairs(7, np.random.default_rng(4)))
     expected = JacobianOperator(game).to_dense().numpy()
@@ -106,6 +127,8 @@ def test_memory_sizes_parse_and_add_up():
         4 * 2**30, 500 * 2**20, 2048, 3 * 2**29)
     estimate = memory_estimate(10_502)
     assert estimate.total == 5 * 8 * 10_502**2 and estimate.lean == 4 * 8 * 10_502**2
+    single = memory_estimate(10_502, torch.float32)  # T, Z and the solve X in float32
+    assert single.total == 36 * 10_502**2 and single.lean == 28 * 10_502**2
 
 
 def test_cli_certify_refuses_beyond_max_memory_in_one_line():

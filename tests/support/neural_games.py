@@ -9,10 +9,11 @@ from neural.operators import JacobianOperator
 F = torch.nn.functional
 
 
-def quadratic_game(jacobian: np.ndarray, n_first: int) -> NeuralGame:
+def quadratic_game(jacobian: np.ndarray, n_first: int, dtype: torch.dtype = torch.float64) -> NeuralGame:
     """The two-player game with constant Jacobian ``J = [[A, B], [C, S]]`` (A, S symmetric):
-    ``L_1 = theta^T A theta / 2 + theta^T B phi``, ``L_2 = phi^T S phi / 2 + phi^T C theta``."""
-    m = torch.as_tensor(jacobian, dtype=torch.float64)
+    ``L_1 = theta^T A theta / 2 + theta^T B phi``, ``L_2 = phi^T S phi / 2 + phi^T C theta``,
+    evaluated in ``dtype``."""
+    m = torch.as_tensor(jacobian, dtype=dtype)
     a, b, c, s = m[:n_first, :n_first], m[:n_first, n_first:], m[n_first:, :n_first], m[n_first:, n_first:]
 
     def loss(players, batch):
@@ -21,8 +22,8 @@ def quadratic_game(jacobian: np.ndarray, n_first: int) -> NeuralGame:
                 "D": phi @ s @ phi / 2 + phi @ c @ theta}
 
     rng = np.random.default_rng(1)
-    return NeuralGame({"G": torch.tensor(rng.standard_normal(n_first)),
-                       "D": torch.tensor(rng.standard_normal(len(m) - n_first))}, loss, [None])
+    return NeuralGame({"G": torch.tensor(rng.standard_normal(n_first), dtype=dtype),
+                       "D": torch.tensor(rng.standard_normal(len(m) - n_first), dtype=dtype)}, loss, [None])
 
 
 def planted_jacobian(pairs: np.ndarray, seed: int = 0) -> np.ndarray:
