@@ -158,3 +158,24 @@ def test_a_budget_below_the_full_estimate_proves_with_one_shifted_solve():
                             max_memory=(estimate.lean + estimate.total) // 2)
     assert report.dense_proof["shift_retries"] is False
     assert report.certificate.verdict is False and "Re < -0.025" in report.certificate.reason
+
+
+def test_the_norm_bound_of_p_is_proved_and_tight():
+    """P = I / 2 + a rank-one bump: ||P||_2 is far below ||P||_F; the bound lies between."""
+    from neural.analysis.certificates import norm_bound
+
+    n = 400
+    rng = np.random.default_rng(5)
+    u = rng.standard_normal(n)
+    p = np.eye(n) / 2 + 3 * np.outer(u, u) / (u @ u)
+    exact = np.abs(np.linalg.eigvalsh(p)).max()
+    assert exact <= norm_bound(p.copy()) <= 1.05 * exact < np.linalg.norm(p) / 2
+
+
+def test_the_perturbation_allowance_uses_the_spectral_norm_of_p():
+    """J = I, P = I / 2, Q = I: every J + E with ||E||_2 <= 0.2 keeps Q - 2 * 0.2 * ||P||_2 I > 0,
+    so the proof goes through; with ||P||_F = 10 in place of ||P||_2 it could not."""
+    n = 400
+    j, p = np.eye(n), np.eye(n) / 2
+    assert verify_lyapunov(j, p.copy(), perturbation=0.2).verdict is True
+    assert verify_lyapunov(j, p.copy(), perturbation=1.1).verdict is None  # 2 * 1.1 * 0.5 > 1

@@ -153,18 +153,47 @@ def _frobenius(a: np.ndarray) -> float:
     return float(np.sqrt(sum(float(np.sum(a[rows] ** 2)) for rows in blocks(len(a)))))
 
 
+def norm_bound(p: np.ndarray) -> float:
+    """A proved upper bound on ``||P||_2`` of the symmetric P: ``c = 1.02 max |l|`` (a seeded
+    Lanczos estimate) where Rump's test proves ``c I - P`` and ``c I + P`` positive definite, else
+    the Frobenius norm (always a bound; up to sqrt(n) times larger)."""
+    from scipy.sparse.linalg import ArpackError, eigsh
+
+    frobenius = _frobenius(p)
+    n = len(p)
+    if n < 3 or not np.isfinite(frobenius) or frobenius == 0:
+        return frobenius
+    try:
+        top = float(np.abs(eigsh(p, k=1, which="LM", v0=np.ones(n), tol=1e-3,
+                                 return_eigenvectors=False)).max())
+    except ArpackError:
+        return frobenius
+    c = 1.02 * top
+    if c >= frobenius:
+        return frobenius
+    for sign in (1.0, -1.0):  # c I - P, then c I + P, in one n x n temporary each
+        work = -sign * p
+        work[np.diag_indices(n)] += c
+        if not positive_definite(work, overwrite=True):
+            return frobenius
+        del work
+    return c
+
+
 def verify_lyapunov(j: np.ndarray, p: np.ndarray, shift: float = 0.0,
                     perturbation: float = 0.0) -> Certificate:
     """The inertia proof for ``A = J + shift I`` from a candidate P (any accuracy): P is made
     exactly symmetric (in place), ``Q = A^T P + P A`` is verified positive definite by Rump's
     test shifted by a bound on the rounding of forming Q (its 2-norm bounded by the Frobenius
-    norm) and on every matrix within ``perturbation`` of A; then P's inertia is A's (module
+    norm) and on every matrix within ``perturbation`` of A (with ``||P||_2`` bounded by
+    :func:`norm_bound`); then P's inertia is A's (module
     docstring). P is kept; Q lives only inside this call."""
     n = len(j)
     if not np.all(np.isfinite(p)):
         return not_certified("the Lyapunov solution P overflows (an eigenvalue on or near "
                              "the imaginary axis, or a long Jordan chain)")
     _symmetrise(p)
+    p_bound = norm_bound(p) if perturbation else 0.0  # before Q: its temporaries use Q's memory
     with np.errstate(all="ignore"):
         half = j.T @ p  # H = fl(A^T P) as an (n + 1)-term sum per entry when shifted
         if shift:
@@ -176,7 +205,7 @@ def verify_lyapunov(j: np.ndarray, p: np.ndarray, shift: float = 0.0,
         # rounding; doubled for the bound's own rounding.
         rounding = 2 * (2 * _gamma(n + 1) * (_abs_product_norm(j, p) + abs(shift) * p_norm)
                         + UNIT * 2 * _frobenius(half))
-        allowance = 2 * perturbation * p_norm * (1 + n * UNIT)  # (J + E)^T P + P (J + E) >= Q - this
+        allowance = 2 * perturbation * p_bound * (1 + n * UNIT)  # (J + E)^T P + P (J + E) >= Q - this
         error = rounding + allowance
     if not np.isfinite(error) or not positive_definite(half, error / 2, overwrite=True):
         return not_certified(f"Q = J^T P + P J is not verified positive definite (rounding bound "
