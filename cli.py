@@ -486,8 +486,7 @@ def neural_classify(
         return
     if certify:
         from neural.analysis.dense import checked_estimate
-        typer.echo(checked_estimate(resolved.game.param_count, max_memory, resolved.game.dtype).describe(),
-                   err=True)
+        typer.echo(checked_estimate(resolved.game.param_count, max_memory).describe(), err=True)
     with warnings.catch_warnings(), render.progress_bar("classify: products", console(stderr=True)) as advance:
         warnings.simplefilter("ignore", RuntimeWarning)
         report = classify_state(resolved.game, grad_tol=grad_tol, progress=advance, certify=certify,

@@ -94,7 +94,7 @@ def main() -> None:
         "seconds": round(total, 1),
         "phases_s": {k: round(v, 1) for k, v in phases.items()},
         "peak_rss_bytes": _peak_bytes(), "rss_after_loading_bytes": loaded,
-        "memory_estimate": dense.memory_estimate(game.param_count, game.dtype).to_dict(),
+        "memory_estimate": dense.memory_estimate(game.param_count).to_dict(),
         "stable_linearisation": report.stable_linearisation,
         "stability_certified": report.stability_certified,
         "certificate": report.certificate.to_dict(), "grad_norm": report.grad_norm,
@@ -102,7 +102,6 @@ def main() -> None:
         "players": {p.name: {"verdict": p.verdict, "certified": p.certified,
                              "certificate": p.certificate.kind,
                              "min_eigenvalue": p.min_eigenvalue} for p in report.players},
-        "schur_dtype": report.dense_proof["schur_dtype"],
     }
     if args.baseline:
         import numpy as np

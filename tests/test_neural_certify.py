@@ -44,8 +44,7 @@ def rotating_game(pairs, dtype=torch.float64):
 @pytest.mark.parametrize("real", [-1e-2, -1e-4, -1e-6])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 def test_a_hidden_slightly_negative_eigenvalue_among_rotations_is_never_certified_stable(real, dtype):
-    """In float64 and in float32 (a float32 Schur form, the proofs still in float64 with the
-    float32 products' rounding allowed for)."""
+    """In float64, and in float32 where the proofs allow for the products' larger rounding."""
     rng = np.random.default_rng(7)
     pairs = [(x, y, -y, x) for x, y in zip(rng.uniform(0.01, 0.1, 60), rng.uniform(80, 120, 60))]
     pairs[17] = (real, 100.0, -100.0, real)  # eigenvalues real +- 100 i
@@ -53,9 +52,7 @@ def test_a_hidden_slightly_negative_eigenvalue_among_rotations_is_never_certifie
     assert report.stable_linearisation is not True and report.lssp is not True
     if report.stability_certified:
         assert report.certificate.kind == "lyapunov" and report.certificate.verdict is False
-    assert report.dense_proof["schur_dtype"] == str(dtype).removeprefix("torch.")
-    if dtype == torch.float64:
-        assert report.leftmost_eigenvalue.real == pytest.approx(real, rel=1e-3, abs=1e-9)
+    assert report.leftmost_eigenvalue.real == pytest.approx(real, rel=1e-3, abs=1e-9 if dtype == torch.float64 else 1e-4)
     if real <= (-1e-4 if dtype == torch.float64 else -1e-2):  # far enough for the shifted proof
         assert report.stability_certified and report.lssp_certified
 
@@ -101,20 +98,6 @@ def test_the_schur_form_gives_eigenpairs_and_a_lyapunov_candidate():
     assert np.allclose(p, scipy.linalg.solve_continuous_lyapunov(shifted.T, np.eye(300)), rtol=1e-9)
 
 
-def test_a_float32_schur_form_gives_a_candidate_the_float64_proof_accepts():
-    rng = np.random.default_rng(0)
-    j = rng.standard_normal((300, 300)) / np.sqrt(300) * 3 + 3.5 * np.eye(300)
-    schur = SchurForm(j, np.float32)
-    assert schur.t.dtype == np.float32
-    assert np.allclose(np.sort_complex(schur.eigenvalues), np.sort_complex(np.linalg.eigvals(j)),
-                       atol=1e-4)
-    assert max(schur.eigen_result(j, 5, "SR").residuals) < 1e-4
-    p = schur.lyapunov(0.0)
-    assert p.dtype == np.float64
-    assert np.allclose(p, scipy.linalg.solve_continuous_lyapunov(j.T, np.eye(300)), rtol=1e-3, atol=1e-5)
-    assert verify_lyapunov(j, p).verdict is True
-
-
 def test_the_block_built_jacobian_equals_the_dense_operator():
     game = rotating_game(stable_rotating_pairs(7, np.random.default_rng(4)))
     expected = JacobianOperator(game).to_dense().numpy()
@@ -127,8 +110,6 @@ def test_memory_sizes_parse_and_add_up():
         4 * 2**30, 500 * 2**20, 2048, 3 * 2**29)
     estimate = memory_estimate(10_502)
     assert estimate.total == 5 * 8 * 10_502**2 and estimate.lean == 4 * 8 * 10_502**2
-    single = memory_estimate(10_502, torch.float32)  # T, Z and the solve X in float32
-    assert single.total == 36 * 10_502**2 and single.lean == 28 * 10_502**2
 
 
 def test_cli_certify_refuses_beyond_max_memory_in_one_line():

@@ -44,8 +44,7 @@ from gametheory.display import latex
 from gametheory.errors import OptionError
 from neural.analysis.certificates import (Certificate, hessian_certificate, not_certified,
                                           stability_certificate, symmetric_extremes)
-from neural.analysis.dense import (BLOCK, SchurForm, checked_estimate, dense_jacobian, parse_size,
-                                   schur_dtype)
+from neural.analysis.dense import BLOCK, SchurForm, checked_estimate, dense_jacobian, parse_size
 from neural.analysis.eigen import (DENSE_BUDGET, EXP_BUDGET, MAX_PRODUCTS, EigenResult, Progress,
                                    confirm_leftmost, dense_eigen, dense_matrix, hessian_extremes,
                                    leftmost_eigenvalues, top_eigenvalues)
@@ -250,12 +249,12 @@ def _certified_spectrum(op, game: NeuralGame, k: int, top_k: int, zero_tol: floa
     (``neural.analysis.dense``); the same proofs as the dense path. Refused (``OptionError``)
     when the arrays of the proof exceed ``max_memory`` bytes; shifted retries only when the
     Schur form can be kept beside ``J^T P + P J``."""
-    estimate = checked_estimate(game.param_count, max_memory, game.dtype)
+    estimate = checked_estimate(game.param_count, max_memory)
     first = op.products
     matrix = dense_jacobian(op, progress=progress)
     op.release()
     products = op.products - first
-    schur = SchurForm(matrix, schur_dtype(game.dtype))
+    schur = SchurForm(matrix)
     top = schur.eigen_result(matrix, top_k, "LM", products)
     leftmost = schur.eigen_result(matrix, k, "SR")
     noise = product_noise(matrix, game.dtype)
@@ -275,8 +274,7 @@ def _certified_spectrum(op, game: NeuralGame, k: int, top_k: int, zero_tol: floa
                                      noise, zero_tol, vectors))
     proof = {"parameters": game.param_count, "products": products, "block": BLOCK,
              "memory_estimate": estimate.to_dict(), "max_memory": max_memory,
-             "shift_retries": retry, "schur_dtype": schur_dtype(game.dtype).name,
-             "method": "real Schur form, blocked Bartels-Stewart "
+             "shift_retries": retry, "method": "real Schur form, blocked Bartels-Stewart "
              "candidate, Rump-verified Cholesky factors"}
     return _Spectrum(top, leftmost, stable, certificate, tuple(players), tuple(notes)), proof
 

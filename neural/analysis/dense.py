@@ -4,19 +4,15 @@ that serves every spectral question.
 
 - ``dense_jacobian(op)``: J (float64) from ``op.matmat`` on blocks of identity columns; ``op``
   is J or J^T (same spectrum; a J^T product is a row of J), the result is J either way.
-- ``SchurForm(j, dtype)``: ``J = Z T Z^T`` (LAPACK real Schur: Z orthogonal, T quasi-upper-triangular
-  with 1x1 and 2x2 diagonal blocks), computed in the precision of the products that built J
-  (``schur_dtype``: float32 for a float32 game, whose J is known to float32 accuracy only; the
-  LAPACK solve is then about twice as fast). It gives all eigenvalues (T's diagonal blocks), an
+- ``SchurForm(j)``: ``J = Z T Z^T`` (LAPACK real Schur: Z orthogonal, T quasi-upper-triangular
+  with 1x1 and 2x2 diagonal blocks). It gives all eigenvalues (T's diagonal blocks), an
   eigenvector of any of them by back substitution on T (``eigenvector``), and a candidate
   Lyapunov matrix for ``J + s I``: ``X`` solving ``(T + s I)^T X + X (T + s I) = I`` by a
   recursive blocked Bartels-Stewart solve (leaves by LAPACK ``trsyl``, the rest matrix
-  products), then ``P = Z X Z^T`` (float64). The candidate needs no accuracy: the proof
-  verifies it, in float64.
-- ``memory_estimate(n, dtype)``: the arrays the proof holds at once (J, T and Z, the float32
-  solve X where the Schur form is float32, P, and ``J^T P + P J``); without shift retries T and
-  Z are freed before ``J^T P + P J`` is formed (the lean peak). Every other temporary is a block
-  of rows or columns.
+  products), then ``P = Z X Z^T``. The candidate needs no accuracy: the proof verifies it.
+- ``memory_estimate(n)``: the float64 arrays the proof holds at once (J, T and Z, P, and
+  ``J^T P + P J``); without shift retries T and Z are freed before ``J^T P + P J`` is formed
+  (the lean peak: four n x n arrays). Every other temporary is a block of rows or columns.
 """
 from __future__ import annotations
 
@@ -83,31 +79,21 @@ class MemoryEstimate:
                 f"({parts}); {size_text(self.lean)} with a single Lyapunov solve")
 
 
-def schur_dtype(dtype: torch.dtype) -> np.dtype:
-    """The precision of the Schur form of a J built from products in ``dtype``: float32 for
-    float32 and lower (J is known no better), float64 otherwise."""
-    return np.dtype(np.float32 if torch.finfo(dtype).bits <= 32 else np.float64)
-
-
-def memory_estimate(n: int, dtype: torch.dtype = torch.float64) -> MemoryEstimate:
-    """The arrays of the dense proof of an ``n``-parameter game whose products are in
-    ``dtype`` (module docstring)."""
-    square, schur = 8 * n * n, schur_dtype(dtype).itemsize * n * n
-    solve = (("float32 solve X", schur),) if schur < square else ()
-    return MemoryEstimate(n, (("J", square), ("Schur form T, Z", 2 * schur), *solve,
+def memory_estimate(n: int) -> MemoryEstimate:
+    """The arrays of the dense proof of an ``n``-parameter game (module docstring)."""
+    square = 8 * n * n
+    return MemoryEstimate(n, (("J", square), ("Schur form T, Z", 2 * square),
                               ("P", square), ("J^T P + P J", square)))
 
 
-def checked_estimate(n: int, max_memory: int | str, dtype: torch.dtype = torch.float64
-                     ) -> MemoryEstimate:
-    """The memory estimate of the dense proof of ``n`` parameters with products in ``dtype``,
-    or ``OptionError`` (one line) when even its lean peak exceeds ``max_memory`` (bytes, or a
-    size such as ``"4G"``)."""
+def checked_estimate(n: int, max_memory: int | str) -> MemoryEstimate:
+    """The memory estimate of the dense proof of ``n`` parameters, or ``OptionError`` (one line)
+    when even its lean peak exceeds ``max_memory`` (bytes, or a size such as ``"4G"``)."""
     limit = parse_size(max_memory) if isinstance(max_memory, str) else int(max_memory)
-    estimate = memory_estimate(n, dtype)
+    estimate = memory_estimate(n)
     if estimate.lean > limit:
         raise OptionError(f"--certify needs about {size_text(estimate.lean)} for {n} parameters "
-                          f"(J, its Schur form and P, n x n each), more than --max-memory "
+                          f"(J, its Schur form and P, each 8 n^2 bytes), more than --max-memory "
                           f"{size_text(limit)}")
     return estimate
 
@@ -135,11 +121,6 @@ def dense_jacobian(op: GameOperator, block: int = BLOCK, progress: Progress | No
     return matrix
 
 
-def _trsyl(a: np.ndarray):
-    """LAPACK ``trsyl`` in the precision of ``a`` (``strsyl`` or ``dtrsyl``)."""
-    return lapack.strsyl if a.dtype == np.float32 else lapack.dtrsyl
-
-
 def _split(t: np.ndarray) -> int:
     """A split point near the middle of quasi-triangular t that does not cut a 2x2 block."""
     k = len(t) // 2
@@ -151,7 +132,7 @@ def _sylvester(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> None:
     larger of a and b, solve one half, move its contribution to the other half's right side."""
     m, p = c.shape
     if max(m, p) <= LEAF:
-        x, scale, _ = _trsyl(c)(a, b, c, trana="T", tranb="N", isgn=1)
+        x, scale, _ = lapack.dtrsyl(a, b, c, trana="T", tranb="N", isgn=1)
         c[...] = x / scale
         return
     if m >= p:  # rows: a = [[a11, a12], [0, a22]]
@@ -198,8 +179,8 @@ def _back_substitute(t: np.ndarray, b: np.ndarray, c: np.ndarray) -> None:
         start = max(stop - LEAF, 0)
         if start and t[start, start - 1] != 0:  # do not cut a 2x2 block
             start -= 1
-        x, scale, _ = _trsyl(c)(t[start:stop, start:stop], b, c[start:stop], trana="N",
-                                tranb="N", isgn=-1)
+        x, scale, _ = lapack.dtrsyl(t[start:stop, start:stop], b, c[start:stop], trana="N",
+                                    tranb="N", isgn=-1)
         c[start:stop] = x / scale
         c[:start] -= t[:start, start:stop] @ c[start:stop]
         stop = start
@@ -216,19 +197,16 @@ def _no_sort(*_):
 
 
 class SchurForm:
-    """``J = Z T Z^T`` in precision ``dtype`` (module docstring); ``release()`` frees T and Z
-    (eigenvalues stay)."""
+    """``J = Z T Z^T`` (module docstring); ``release()`` frees T and Z (eigenvalues stay)."""
 
-    def __init__(self, j: np.ndarray, dtype: np.dtype | type = np.float64):
+    def __init__(self, j: np.ndarray):
         self.n = len(j)
-        dtype = np.dtype(dtype)
-        gees = lapack.sgees if dtype == np.float32 else lapack.dgees
         # workspace query: LAPACK reads only the shape (np.empty pages are never touched)
-        work = gees(_no_sort, np.empty((self.n, self.n), dtype=dtype, order="F"), lwork=-1)[-2]
+        work = lapack.dgees(_no_sort, np.empty((self.n, self.n), order="F"), lwork=-1)[-2]
         # a Fortran-ordered copy of J becomes T in place; Z is the only other n x n array
-        self.t, _, real, imag, self.z, _, info = gees(
-            _no_sort, np.asfortranarray(j, dtype=dtype), compute_v=1,
-            lwork=max(int(work[0]), 3 * self.n), overwrite_a=1, sort_t=0)
+        self.t, _, real, imag, self.z, _, info = lapack.dgees(
+            _no_sort, np.asfortranarray(j), compute_v=1, lwork=max(int(work[0]), 3 * self.n),
+            overwrite_a=1, sort_t=0)
         if info:
             raise scipy.linalg.LinAlgError(f"the real Schur decomposition of J failed (LAPACK info {info})")
         self.eigenvalues = real + 1j * imag
@@ -244,7 +222,7 @@ class SchurForm:
         start, value = self.starts[index], self.eigenvalues[index]
         size = 2 if value.imag != 0 else 1
         b = self.t[start:start + size, start:start + size]
-        y = np.zeros((start + size, size), dtype=self.t.dtype)
+        y = np.zeros((start + size, size))
         y[start:] = np.eye(size)
         if start:
             y[:start] = -self.t[:start, start:start + size]
@@ -271,9 +249,8 @@ class SchurForm:
 
     def lyapunov(self, shift: float, last: bool = False) -> np.ndarray:
         """A candidate P for ``(J + shift I)^T P + P (J + shift I) = I``: ``P = Z X Z^T`` with
-        X from the blocked solve on T (module docstring), in float64; ``last``: free T and Z
-        afterwards."""
-        x = np.eye(self.n, dtype=self.t.dtype)
+        X from the blocked solve on T (module docstring); ``last``: free T and Z afterwards."""
+        x = np.eye(self.n)
         diagonal, values = np.diag_indices(self.n), np.diag(self.t).copy()
         self.t[diagonal] = values + shift
         with np.errstate(all="ignore"):  # a failed solve gives inf/NaN: the proof refuses it
@@ -288,4 +265,4 @@ class SchurForm:
                 x[rows] = x[rows] @ z.T
             for cols in blocks(self.n):  # X <- Z X, column block by column block
                 x[:, cols] = z @ x[:, cols]
-        return x.astype(np.float64, copy=False)
+        return x

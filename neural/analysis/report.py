@@ -282,8 +282,7 @@ def analyze_run(run_dir: str | Path, *, end_points: int = 5, k: int = 20, at: st
     if not lead(game):  # a serving rank under torchrun: the driver has finished the analysis
         return None
     if options.get("certify"):
-        estimate = checked_estimate(game.param_count, options.get("max_memory", DEFAULT_MAX_MEMORY),
-                                    game.dtype)
+        estimate = checked_estimate(game.param_count, options.get("max_memory", DEFAULT_MAX_MEMORY))
         if notify:
             notify(estimate.describe())
 
