@@ -10,17 +10,13 @@ its phases by wrapping the library functions it calls (the code path is the real
    Rump-verified Cholesky factors),
 5. Hessian proofs: ``symmetric_extremes`` and ``hessian_certificate`` for every player.
 
-``--baseline``: afterwards, the float64 Schur form of the same J (what the proof used before the
-Schur form followed the products' precision), timed in the same run with the same threads, and
-its eigenvalues against the ones the proof used.
-
 Threads: the BLAS (OpenBLAS/MKL/OpenMP environment variables, set before numpy is imported) gets
 ``--threads``, torch ``--torch-threads`` (default: the same; the closed-form products that build
 J are small, and on a loaded machine one torch thread builds J faster than two). Peak memory: the
 process's maximum resident set (``resource.getrusage``), after loading and after the run.
 
 Usage: python bench/bench_certify.py CHECKPOINT [--threads 2] [--torch-threads 1] [--max-memory 4G]
-       [--baseline] [--json]
+       [--json]
 """
 from __future__ import annotations
 
@@ -38,7 +34,6 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--torch-threads", type=int, default=None)
     parser.add_argument("--max-memory", default="4G")
-    parser.add_argument("--baseline", action="store_true")
     parser.add_argument("--json", action="store_true")
     return parser.parse_args()
 
@@ -73,10 +68,8 @@ def main() -> None:
                 phases[phase] = phases.get(phase, 0.0) + time.perf_counter() - start
         return wrapper
 
-    built = []
-    classify.dense_jacobian = timed("build J", lambda *a, **k: built.append(dense.dense_jacobian(*a, **k)) or built[-1])
-    used = []
-    classify.SchurForm = timed("Schur form", lambda *a, **k: used.append(dense.SchurForm(*a, **k)) or used[-1])
+    classify.dense_jacobian = timed("build J", classify.dense_jacobian)
+    classify.SchurForm = timed("Schur form", classify.SchurForm)
     dense.SchurForm.eigen_result = timed("eigenpairs", dense.SchurForm.eigen_result)
     classify.stability_certificate = timed("stability proof", classify.stability_certificate)
     classify.symmetric_extremes = timed("Hessian extremes", classify.symmetric_extremes)
@@ -103,17 +96,6 @@ def main() -> None:
                              "certificate": p.certificate.kind,
                              "min_eigenvalue": p.min_eigenvalue} for p in report.players},
     }
-    if args.baseline:
-        import numpy as np
-
-        leftmost = float(used[0].eigenvalues.real.min())
-        del used[:]
-        start = time.perf_counter()
-        baseline = dense.SchurForm(built[0], np.float64)
-        results["baseline_float64_schur_s"] = round(time.perf_counter() - start, 1)
-        results["leftmost_real_part"] = {"proof": leftmost,
-                                         "float64_baseline": float(baseline.eigenvalues.real.min())}
-        results["peak_rss_bytes_with_baseline"] = _peak_bytes()
     if args.json:
         print(json.dumps(results, indent=1))
         return
@@ -122,9 +104,6 @@ def main() -> None:
           f"{total:.1f} s, peak RSS {results['peak_rss_bytes'] / 2**30:.2f} GiB")
     for phase, seconds in phases.items():
         print(f"  {phase}: {seconds:.1f} s")
-    if args.baseline:
-        print(f"  baseline float64 Schur form: {results['baseline_float64_schur_s']:.1f} s; leftmost "
-              f"real part {results['leftmost_real_part']}")
     print(f"stable: {report.stable_linearisation} (certified {report.stability_certified}; "
           f"{report.certificate.kind}: {report.certificate.reason})")
     for p in report.players:
