@@ -16,7 +16,7 @@ J are small, and on a loaded machine one torch thread builds J faster than two).
 process's maximum resident set (``resource.getrusage``), after loading and after the run.
 
 Usage: python bench/bench_certify.py CHECKPOINT [--threads 2] [--torch-threads 1] [--max-memory 4G]
-       [--json]
+       [--dtype auto|float32|float64] [--json]
 """
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--torch-threads", type=int, default=None)
     parser.add_argument("--max-memory", default="4G")
+    parser.add_argument("--dtype", default="auto", help="the products' dtype (auto: the checkpoint's)")
     parser.add_argument("--json", action="store_true")
     return parser.parse_args()
 
@@ -75,7 +76,7 @@ def main() -> None:
     classify.symmetric_extremes = timed("Hessian extremes", classify.symmetric_extremes)
     classify.hessian_certificate = timed("Hessian proofs", classify.hessian_certificate)
 
-    resolved = resolve_target(args.checkpoint, None, device="cpu", dtype="auto")
+    resolved = resolve_target(args.checkpoint, None, device="cpu", dtype=args.dtype)
     game = resolved.game
     loaded = _peak_bytes()
     start = time.perf_counter()
