@@ -256,3 +256,22 @@ def test_analyze_certify_names_its_proofs(eg_run, tmp_path):
     assert (f"stability proof: {kind}" if kind != "none" else "stability no proof:") in markdown
     assert_one_line_error(run("neural", "analyze", str(eg_run), "--out", str(tmp_path / "x"),
                               "--certify", "--max-memory", "1K"), "--max-memory")
+
+
+def test_gradient_norm_figure_of_runs_from_their_metrics(eg_run, tmp_path):
+    """Fig. 7 style: ||v|| over training, one line per run, read from metrics.jsonl."""
+    import math
+
+    from neural.analysis.report import metric_series
+    from neural.render.figures import gradient_norm_figure
+
+    g, d = metric_series(eg_run, "grad_norm_G"), metric_series(eg_run, "grad_norm_D")
+    assert sorted(g) == [10, 20, 30] and set(d) == set(g)
+    norms = {i: math.hypot(g[i], d[i]) for i in g}
+    figure = gradient_norm_figure({"extragradient": norms, "copy": norms}, "MoG",
+                                  tmp_path / "norms.png")
+    axes = figure.axes[0]
+    assert [line.get_label() for line in axes.get_lines()] == ["extragradient", "copy"]
+    assert list(axes.get_lines()[0].get_xdata()) == [10, 20, 30] and axes.get_yscale() == "log"
+    assert (tmp_path / "norms.png").stat().st_size > 0
+    assert metric_series(tmp_path, "w1") == {}  # no metrics file

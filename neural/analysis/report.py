@@ -61,10 +61,10 @@ class Selection:
                 "reason": self.reason}
 
 
-def _read_scores(run_dir: Path, name: str) -> dict[int, float]:
-    """``{iteration: score}`` of the finite ``name`` values in ``metrics.jsonl`` (unreadable
-    lines, as a crash may leave, are skipped)."""
-    path = run_dir / "metrics.jsonl"
+def metric_series(run_dir: str | Path, name: str) -> dict[int, float]:
+    """``{iteration: value}`` of the finite ``name`` values in a run's ``metrics.jsonl``
+    (unreadable lines, as a crash may leave, are skipped)."""
+    path = Path(run_dir) / "metrics.jsonl"
     if not path.is_file():
         return {}
     scores = {}
@@ -99,7 +99,7 @@ def select_checkpoints(run_dir: str | Path, end_points: int, dataset: str | None
     start, later = found[0], found[1:]
     count = min(end_points, len(later))
     name, better = SCORES.get(dataset, (None, None))
-    scores = _read_scores(run_dir, name) if name else {}
+    scores = metric_series(run_dir, name) if name else {}
     scored = [j for j, (iteration, _) in enumerate(later) if iteration in scores]
     if not scored:
         ends = later[-count:]

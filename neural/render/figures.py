@@ -1,6 +1,7 @@
 """Figures of neural analysis results (PNG and the other formats matplotlib infers from the file's
 extension), drawn from the frozen results: the spectrum of J (Berard et al. Fig. 4), the
-path-angle (Fig. 3), the players' Hessian spectra (Figs. 5-6) and the landscape over training.
+path-angle (Fig. 3), the players' Hessian spectra (Figs. 5-6), the landscape over training and
+the gradient norm of several runs over training (Fig. 7).
 ``matplotlib.figure.Figure`` objects only: no pyplot state, no backend switch. Each function returns its ``Figure`` (a
 notebook shows it inline), writes it to ``path`` when given
 (:func:`gametheory.render.figures.save_figure`) and, where it has one panel, draws into ``ax``
@@ -119,6 +120,23 @@ def hessian_figure(spectra: Mapping[str, tuple[Sequence[float], float]], title: 
         axes.tick_params(labelsize=9)
     figure.suptitle(title, fontsize=10)
     return _done(figure, path)
+
+
+def gradient_norm_figure(curves: Mapping[str, Mapping[int, float]], title: str,
+                         path: str | Path | None = None, *, ax=None):
+    """The gradient norm ``||v||`` of several runs against the iteration, log scale (Fig. 7:
+    extragradient against gradient descent). ``curves``: label -> {iteration: ||v||}."""
+    figure, axes = _axes(ax, 6.4, 4.0)
+    for label, series in curves.items():
+        iterations = sorted(series)
+        axes.plot(iterations, [series[i] for i in iterations], linewidth=1.0, label=label)
+    axes.set_yscale("log")
+    axes.set_xlabel("iteration")
+    axes.set_ylabel(r"gradient norm $\|v(\omega_t)\|$")
+    axes.set_title(title, fontsize=10)
+    axes.grid(True, which="major", alpha=0.3)
+    axes.legend(fontsize=8)
+    return _done(figure, path, ax)
 
 
 def _signed_scale(axes, values) -> None:
