@@ -160,3 +160,17 @@ def test_the_perturbation_allowance_uses_the_spectral_norm_of_p():
     j, p = np.eye(n), np.eye(n) / 2
     assert verify_lyapunov(j, p.copy(), perturbation=0.2).verdict is True
     assert verify_lyapunov(j, p.copy(), perturbation=1.1).verdict is None  # 2 * 1.1 * 0.5 > 1
+
+
+@pytest.mark.parametrize("n", [150, 400])  # the tridiagonal reduction, then Lanczos
+def test_symmetric_extremes_on_a_planted_spectrum(n):
+    from neural.analysis.certificates import symmetric_extremes
+
+    rng = np.random.default_rng(n)
+    q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    spectrum = np.concatenate([[-0.637, 2.5], rng.uniform(-0.5, 2.0, n - 2)])
+    h = (q * spectrum) @ q.T
+    values, vectors = symmetric_extremes(h)
+    assert values == pytest.approx([-0.637, 2.5], rel=1e-10)
+    for i in (0, 1):
+        assert np.linalg.norm(h @ vectors[:, i] - values[i] * vectors[:, i]) < 1e-10

@@ -40,6 +40,8 @@ import scipy.linalg.lapack
 
 UNIT = np.finfo(np.float64).eps / 2  # unit roundoff u
 TINY = np.finfo(np.float64).smallest_subnormal
+LANCZOS_ABOVE = 200
+"""Size above which :func:`symmetric_extremes` tries Lanczos before a dense reduction."""
 
 
 def _gamma(n: int) -> float:
@@ -115,11 +117,21 @@ def _quadratic_form(a: np.ndarray, x: np.ndarray, perturbation: float = 0.0
 
 
 def symmetric_extremes(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The smallest and largest eigenvalues of the symmetric h and unit eigenvectors (columns)
-    from one tridiagonal reduction ``h = Q T Q^T`` (LAPACK ``sytrd``): T's two extreme
-    eigenpairs (``stebz``/``stein``), then Q applied to the two vectors (``ormqr``). A full
-    eigendecomposition where the tridiagonal solve fails (tight clusters) or h is tiny."""
+    """The smallest and largest eigenvalues of the symmetric h and unit eigenvectors (columns):
+    a seeded Lanczos solve for both ends (ARPACK ``which="BE"``; Ritz values at the ends of the
+    spectrum, a few hundred products where a reduction costs O(n^3)), else one tridiagonal
+    reduction ``h = Q T Q^T`` (LAPACK ``sytrd``) with T's two extreme eigenpairs
+    (``stebz``/``stein``) and Q applied to the two vectors (``ormqr``), else a full
+    eigendecomposition (tight clusters, tiny h). The proofs that use them verify them."""
+    from scipy.sparse.linalg import ArpackError, eigsh
+
     n = len(h)
+    if n > LANCZOS_ABOVE:
+        try:
+            values, vectors = eigsh(h, k=2, which="BE", v0=np.random.default_rng(0).standard_normal(n))
+            return values, vectors
+        except ArpackError:
+            pass
     if n >= 3:
         lwork = int(scipy.linalg.lapack.dsytrd_lwork(n, lower=1)[0])
         reduced, d, e, tau, _ = scipy.linalg.lapack.dsytrd(h.T, lower=1, lwork=max(lwork, n))
@@ -216,26 +228,12 @@ def verify_lyapunov(j: np.ndarray, p: np.ndarray, shift: float = 0.0,
     if positive_definite(p):  # P's inertia is that of every J + E: P itself needs no margin
         return Certificate("lyapunov", True, "J^T P + P J = Q > 0 and P > 0 (verified Cholesky "
                            "factors): every eigenvalue of J has Re > 0")
-    for lowest in _low_directions(p):
-        value, bound = _quadratic_form(p, lowest)  # P's sign pattern needs no margin either
-        if value < -bound:
-            return Certificate("lyapunov", False, f"J^T P + P J = Q > 0 (verified) and x^T P x = "
-                               f"{value:.3g} < 0: J has an eigenvalue with Re < 0")
+    lowest = symmetric_extremes(p)[1][:, 0]
+    value, bound = _quadratic_form(p, lowest)  # P's sign pattern needs no margin either
+    if value < -bound:
+        return Certificate("lyapunov", False, f"J^T P + P J = Q > 0 (verified) and x^T P x = "
+                           f"{value:.3g} < 0: J has an eigenvalue with Re < 0")
     return not_certified("P is neither verified positive definite nor verified indefinite")
-
-
-def _low_directions(p: np.ndarray):
-    """Candidates for a direction of P's smallest eigenvalue: a seeded Lanczos solve (a few
-    matrix-vector products), then, only if that one is not verified, the tridiagonal reduction
-    of :func:`symmetric_extremes` (O(n^3), mostly memory-bound)."""
-    from scipy.sparse.linalg import ArpackError, eigsh
-
-    if len(p) > 2:
-        try:
-            yield eigsh(p, k=1, which="SA", v0=np.random.default_rng(0).standard_normal(len(p)))[1][:, 0]
-        except ArpackError:
-            pass
-    yield symmetric_extremes(p)[1][:, 0]
 
 
 def bartels_stewart(j: np.ndarray, shift: float = 0.0) -> np.ndarray:
