@@ -126,7 +126,7 @@ def gradient_norm_figure(curves: Mapping[str, Mapping[int, float]], title: str,
                          path: str | Path | None = None, *, ax=None):
     """The gradient norm ``||v||`` of several runs against the iteration, log scale (Fig. 7:
     extragradient against gradient descent). ``curves``: label -> {iteration: ||v||}."""
-    figure, axes = _axes(ax, 6.4, 4.0)
+    figure, axes = _axes(ax, 6.4, 4.6)
     for label, series in curves.items():
         iterations = sorted(series)
         axes.plot(iterations, [series[i] for i in iterations], linewidth=1.0, label=label)
@@ -135,7 +135,7 @@ def gradient_norm_figure(curves: Mapping[str, Mapping[int, float]], title: str,
     axes.set_ylabel(r"gradient norm $\|v(\omega_t)\|$")
     axes.set_title(title, fontsize=10)
     axes.grid(True, which="major", alpha=0.3)
-    axes.legend(fontsize=8)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=8, frameon=False)
     return _done(figure, path, ax)
 
 
