@@ -369,6 +369,7 @@ EXP_BUDGET_HELP = ("Products with J spent confirming the leftmost eigenvalues on
                    "dense budget (default 10000); a spectrum it cannot resolve is reported undecided.")
 
 
+MAX_MEMORY_HELP = "Refuse --certify when its arrays need more than SIZE (e.g. 4G, 500M)."
 MAX_PRODUCTS_HELP = ("Products after which each Krylov solve stops with what converged (default 20000; "
                      "a verdict it cannot reach is undecided).")
 
@@ -468,8 +469,7 @@ def neural_classify(
     max_products: int = typer.Option(None, "--max-products", min=1, metavar="N", help=MAX_PRODUCTS_HELP),
     certify: bool = typer.Option(False, "--certify", help="Prove the verdicts on the dense Jacobian whatever "
                                  "its size (built from products in blocks; prints a memory estimate first)."),
-    max_memory: str = typer.Option("4G", "--max-memory", metavar="SIZE", help="Refuse --certify when its "
-                                   "arrays need more than SIZE (e.g. 4G, 500M)."),
+    max_memory: str = typer.Option("4G", "--max-memory", metavar="SIZE", help=MAX_MEMORY_HELP),
 ) -> None:
     """Is the state a stationary point, an LSSP (leftmost eigenvalue of J), a DNE (each player's
     smallest Hessian eigenvalue)? How much rotation? Each verdict says certified or indicative."""
@@ -565,8 +565,7 @@ def neural_analyze(
     max_products: int = typer.Option(None, "--max-products", min=1, metavar="N", help=MAX_PRODUCTS_HELP),
     certify: bool = typer.Option(False, "--certify", help="Prove the verdicts at the end point (and at "
                                  "each tracked checkpoint) on the dense Jacobian whatever its size."),
-    max_memory: str = typer.Option("4G", "--max-memory", metavar="SIZE", help="Refuse --certify when its "
-                                   "arrays need more than SIZE (e.g. 4G, 500M)."),
+    max_memory: str = typer.Option("4G", "--max-memory", metavar="SIZE", help=MAX_MEMORY_HELP),
 ) -> None:
     """From a training run to the paper's evidence: path-angle, eigenvalues of J, the players'
     Hessians (figures), and report.md/report.json with the verdicts (LSSP, DNE, rotation).
