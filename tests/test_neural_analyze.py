@@ -253,7 +253,7 @@ def test_analyze_certify_names_its_proofs(eg_run, tmp_path):
     markdown = (out / "report.md").read_text()
     assert "With --certify, J was built densely" in markdown
     kind = document["classification"]["stability_certificate"]["kind"]
-    assert (f"stability proof: {kind}" if kind != "none" else "stability no proof:") in markdown
+    assert (f"stability proved by {kind}" if kind != "none" else "stability not proved:") in markdown
     assert_one_line_error(run("neural", "analyze", str(eg_run), "--out", str(tmp_path / "x"),
                               "--certify", "--max-memory", "1K"), "--max-memory")
 

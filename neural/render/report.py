@@ -46,8 +46,8 @@ def _verdict(value: bool | None, certified: bool) -> str:
 def _proof(certificate) -> str:
     """How a verdict was obtained, in words: the proof's name, or why there is none."""
     if certificate.kind == "none":
-        return f"no proof: {certificate.reason}"
-    return f"proof: {certificate.kind}"
+        return f"not proved: {certificate.reason}"
+    return f"proved by {certificate.kind}"
 
 
 def _setup(report: AnalysisReport) -> str:
