@@ -360,9 +360,8 @@ def path_request(start: str, ends: Sequence[str], game_name: str | None = None,
 
 def same_game(config: dict, other: dict) -> list[str]:
     """The configuration keys that make two checkpoints states of different games."""
-    return [key for key in ("dataset", "loss", "gp_weight", "gp_at", "latent_dim", "width",
-                                "seed", "mog_mixture")
-            if config.get(key) != other.get(key)]
+    keys = ("dataset", "loss", "gp_weight", "gp_at", "latent_dim", "width", "seed", "mog_mixture")
+    return [key for key in keys if config.get(key) != other.get(key)]
 
 
 def resolve_path_states(start: str, ends: Sequence[str], game_name: str | None = None, *,
